@@ -1,0 +1,112 @@
+package ferry
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Resource kinds an ARN can name.
+const (
+	KindFunction = "function"
+	KindQueue    = "queue"
+	KindTopic    = "topic"
+	KindBus      = "bus"
+	KindBucket   = "bucket"
+)
+
+// ARN is a parsed Amazon Resource Name for the resources Ferry owns.
+type ARN struct {
+	Kind      string // KindFunction, KindQueue, ...
+	Region    string
+	Account   string
+	Name      string
+	Qualifier string // functions only: version or alias
+}
+
+// ParseARN parses the ARN of a function, queue, topic, event bus or bucket.
+func ParseARN(s string) (ARN, error) {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) < 6 || p[0] != "arn" {
+		return ARN{}, Errorf(EINVALID, "invalid ARN %q", s)
+	}
+	a := ARN{Region: p[3], Account: p[4]}
+	switch p[2] {
+	case "lambda":
+		r := strings.Split(p[5], ":")
+		if r[0] != "function" || len(r) < 2 || len(r) > 3 || r[1] == "" {
+			return ARN{}, Errorf(EINVALID, "invalid function ARN %q", s)
+		}
+		a.Kind, a.Name = KindFunction, r[1]
+		if len(r) == 3 {
+			a.Qualifier = r[2]
+		}
+	case "sqs":
+		a.Kind, a.Name = KindQueue, p[5]
+	case "sns":
+		a.Kind, a.Name = KindTopic, p[5]
+	case "events":
+		name, ok := strings.CutPrefix(p[5], "event-bus/")
+		if !ok {
+			return ARN{}, Errorf(EINVALID, "invalid event bus ARN %q", s)
+		}
+		a.Kind, a.Name = KindBus, name
+	case "s3":
+		a.Kind, a.Name = KindBucket, p[5]
+	default:
+		return ARN{}, Errorf(EINVALID, "unsupported ARN service %q in %q", p[2], s)
+	}
+	if a.Name == "" {
+		return ARN{}, Errorf(EINVALID, "ARN %q has no resource name", s)
+	}
+	return a, nil
+}
+
+// String formats the ARN.
+func (a ARN) String() string {
+	switch a.Kind {
+	case KindFunction:
+		s := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", a.Region, a.Account, a.Name)
+		if a.Qualifier != "" {
+			s += ":" + a.Qualifier
+		}
+		return s
+	case KindQueue:
+		return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", a.Region, a.Account, a.Name)
+	case KindTopic:
+		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", a.Region, a.Account, a.Name)
+	case KindBus:
+		return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", a.Region, a.Account, a.Name)
+	case KindBucket:
+		return "arn:aws:s3:::" + a.Name
+	}
+	return ""
+}
+
+// Realm is the region and account Ferry presents its resources under.
+type Realm struct {
+	Region  string
+	Account string
+}
+
+// DefaultRealm is us-east-1 / 000000000000.
+var DefaultRealm = Realm{Region: DefaultRegion, Account: DefaultAccount}
+
+// FunctionARN returns the unqualified ARN of a function.
+func (r Realm) FunctionARN(name string) string {
+	return ARN{Kind: KindFunction, Region: r.Region, Account: r.Account, Name: name}.String()
+}
+
+// QueueARN returns the ARN of a queue.
+func (r Realm) QueueARN(name string) string {
+	return ARN{Kind: KindQueue, Region: r.Region, Account: r.Account, Name: name}.String()
+}
+
+// TopicARN returns the ARN of a topic.
+func (r Realm) TopicARN(name string) string {
+	return ARN{Kind: KindTopic, Region: r.Region, Account: r.Account, Name: name}.String()
+}
+
+// BusARN returns the ARN of an event bus.
+func (r Realm) BusARN(name string) string {
+	return ARN{Kind: KindBus, Region: r.Region, Account: r.Account, Name: name}.String()
+}
