@@ -1,0 +1,184 @@
+// Package natsjs owns Ferry's durable engine: an embedded NATS server with
+// JetStream (file storage in the data dir), or a connection to an external
+// NATS cluster, and the helpers every service uses to declare streams,
+// consumers and key-value buckets on it.
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config says how to run or reach the engine.
+type Config struct {
+	// DataDir holds the JetStream file store (DataDir/jetstream).
+	DataDir string
+	// Listen, when set (host:port), opens a client port; by default the
+	// embedded server listens on nothing and Ferry connects in-process.
+	Listen string
+	// ServerConfig is nats-server configuration text (cluster routes,
+	// server name, ...) applied before Ferry's own settings; used for
+	// embedded cluster nodes.
+	ServerConfig string
+	// URL connects to an external NATS cluster instead of embedding a server.
+	URL string
+	// SyncAlways fsyncs every write (strict durability, slower).
+	SyncAlways bool
+	// SyncInterval is the store's flush interval (default nats-server's 2 min
+	// fsync; writes reach the OS page cache at once and survive kill -9).
+	SyncInterval time.Duration
+	// Replicas for streams (1 embedded; 3 on a cluster).
+	Replicas int
+	Logger   *slog.Logger
+}
+
+// Engine is a running (or reachable) JetStream.
+type Engine struct {
+	cfg  Config
+	srv  *server.Server
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	once sync.Once
+}
+
+// MaxPayload is the engine's message size limit; AWS limits are enforced above it.
+const MaxPayload = 4 << 20
+
+// New returns an engine that is not started.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	return &Engine{cfg: cfg}
+}
+
+// Start starts the embedded server (unless URL is set) and connects.
+func (e *Engine) Start(ctx context.Context) error {
+	if e.cfg.URL != "" {
+		nc, err := nats.Connect(e.cfg.URL, nats.Name("ferry"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
+		}
+		return e.attach(nc)
+	}
+	opts := &server.Options{}
+	if e.cfg.ServerConfig != "" {
+		if err := opts.ProcessConfigString(e.cfg.ServerConfig); err != nil {
+			return fmt.Errorf("embedded NATS config: %w", err)
+		}
+	}
+	if e.cfg.DataDir == "" {
+		return errors.New("natsjs: DataDir is required")
+	}
+	store := filepath.Join(e.cfg.DataDir, "jetstream")
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	opts.JetStream = true
+	opts.StoreDir = store
+	opts.NoSigs = true
+	opts.NoLog = true
+	opts.MaxPayload = MaxPayload
+	opts.SyncAlways = e.cfg.SyncAlways
+	if e.cfg.SyncInterval > 0 {
+		opts.SyncInterval = e.cfg.SyncInterval
+	}
+	if e.cfg.Listen != "" {
+		host, port, err := splitHostPort(e.cfg.Listen)
+		if err != nil {
+			return err
+		}
+		opts.Host, opts.Port = host, port
+	} else {
+		opts.DontListen = true
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("embedded NATS: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return errors.New("embedded NATS did not become ready in 30s")
+	}
+	e.srv = srv
+	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ferry"))
+	if err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("connect to embedded NATS: %w", err)
+	}
+	if err := e.attach(nc); err != nil {
+		srv.Shutdown()
+		return err
+	}
+	// Wait until JetStream answers (stream recovery after restart).
+	for {
+		if _, err := e.js.AccountInfo(ctx); err == nil {
+			return nil
+		} else if ctx.Err() != nil {
+			e.Stop(context.Background())
+			return fmt.Errorf("JetStream not ready: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *Engine) attach(nc *nats.Conn) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	e.nc, e.js = nc, js
+	return nil
+}
+
+// Stop closes the connection and shuts the embedded server down. Idempotent.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.once.Do(func() {
+		if e.nc != nil {
+			_ = e.nc.Drain()
+			e.nc.Close()
+		}
+		if e.srv != nil {
+			e.srv.Shutdown()
+			done := make(chan struct{})
+			go func() { e.srv.WaitForShutdown(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+		}
+	})
+	return nil
+}
+
+// Conn is the NATS connection.
+func (e *Engine) Conn() *nats.Conn { return e.nc }
+
+// JetStream is the JetStream context.
+func (e *Engine) JetStream() jetstream.JetStream { return e.js }
+
+// Replicas is the replica count to use for streams.
+func (e *Engine) Replicas() int { return e.cfg.Replicas }
+
+// ClientURL is the URL of the embedded server's client port, "" when it listens on none.
+func (e *Engine) ClientURL() string {
+	if e.srv == nil || e.cfg.Listen == "" {
+		return ""
+	}
+	return e.srv.ClientURL()
+}
