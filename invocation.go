@@ -1,0 +1,58 @@
+package ferry
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Invocation is the durable history of one invocation, looked up by request id.
+type Invocation struct {
+	RequestID string    `json:"requestId"`
+	Function  string    `json:"function"`
+	Type      string    `json:"type"` // Event or RequestResponse
+	Accepted  time.Time `json:"accepted"`
+	TraceID   string    `json:"traceId,omitempty"`
+	Hops      int       `json:"hops,omitempty"`
+	Attempts  []Attempt `json:"attempts,omitempty"`
+	// Throttles counts deliveries that found no concurrency available.
+	Throttles int `json:"throttles,omitempty"`
+	// Condition is set once the outcome is final: Success, RetriesExhausted or EventAgeExceeded.
+	Condition string `json:"condition,omitempty"`
+	// Response is the final response or error payload.
+	Response      json.RawMessage `json:"response,omitempty"`
+	FunctionError string          `json:"functionError,omitempty"`
+	Deliveries    []Delivery      `json:"deliveries,omitempty"`
+	// Done is set when every delivery of the outcome has been made or given up.
+	Done bool `json:"done,omitempty"`
+}
+
+// Attempt is one run of the function.
+type Attempt struct {
+	Start        time.Time     `json:"start"`
+	Duration     time.Duration `json:"duration"`
+	ErrorType    string        `json:"errorType,omitempty"`
+	ErrorMessage string        `json:"errorMessage,omitempty"`
+	Logs         string        `json:"logs,omitempty"`
+}
+
+// Delivery kinds.
+const (
+	DeliveryOnSuccess = "OnSuccess"
+	DeliveryOnFailure = "OnFailure"
+	DeliveryDLQ       = "DeadLetterQueue"
+)
+
+// Delivery is one attempt to hand an outcome to a destination or DLQ.
+type Delivery struct {
+	Kind   string    `json:"kind"`
+	Target string    `json:"target"`
+	At     time.Time `json:"at"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// InvocationStore keeps invocation histories. Get returns ENOTFOUND.
+type InvocationStore interface {
+	PutInvocation(ctx context.Context, inv *Invocation) error
+	GetInvocation(ctx context.Context, requestID string) (*Invocation, error)
+}
