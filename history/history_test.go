@@ -1,0 +1,40 @@
+package history_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/history"
+	"github.com/ferry-run/ferry/natsjs"
+)
+
+func TestPutGet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(ctx)
+	s := history.New(e, history.Options{})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetInvocation(ctx, "nope"); ferry.ErrorCode(err) != ferry.ENOTFOUND {
+		t.Fatalf("missing: err = %v, want not found", err)
+	}
+	inv := &ferry.Invocation{RequestID: "r1", Function: "f", Type: ferry.InvokeEvent, Accepted: time.Now().UTC(),
+		Attempts: []ferry.Attempt{{ErrorType: "Error", ErrorMessage: "boom"}}, Condition: ferry.ConditionRetriesExhausted}
+	if err := s.PutInvocation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetInvocation(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Condition != ferry.ConditionRetriesExhausted || len(got.Attempts) != 1 || got.Attempts[0].ErrorMessage != "boom" {
+		t.Fatalf("got %+v", got)
+	}
+}
