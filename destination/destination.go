@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -38,25 +37,10 @@ type Router struct {
 // New returns a router presenting ARNs in realm.
 func New(realm ferry.Realm, t Targets) *Router { return &Router{realm: realm, t: t} }
 
-// Outcome is the final result of an asynchronous invocation.
-type Outcome struct {
-	Function    *ferry.Function
-	Request     *ferry.InvokeRequest
-	Condition   string
-	InvokeCount int
-	// Result is the last attempt's result; nil when the function never ran.
-	Result *ferry.Result
-	// StatusCode is the invoke status: 200 when the function ran, 429 when
-	// it was throttled throughout.
-	StatusCode int
-	Time       time.Time
-}
-
-// Failed reports whether the outcome takes the failure path.
-func (o *Outcome) Failed() bool { return o.Condition != ferry.ConditionSuccess }
+var _ ferry.OutcomeRouter = (*Router)(nil)
 
 // Record builds the invocation record for o.
-func (r *Router) Record(o *Outcome) *ferry.InvocationRecord {
+func (r *Router) Record(o *ferry.Outcome) *ferry.InvocationRecord {
 	rec := &ferry.InvocationRecord{
 		Version:   "1.0",
 		Timestamp: ferry.RecordTimestamp(o.Time),
@@ -87,7 +71,7 @@ func (r *Router) Record(o *Outcome) *ferry.InvocationRecord {
 
 // Plan lists the deliveries an outcome needs: the destination for its
 // condition and, on failure, the dead-letter target.
-func Plan(o *Outcome) []ferry.Delivery {
+func (r *Router) Plan(o *ferry.Outcome) []ferry.Delivery {
 	var out []ferry.Delivery
 	cfg := o.Function.Async
 	if o.Failed() {
@@ -104,7 +88,7 @@ func Plan(o *Outcome) []ferry.Delivery {
 }
 
 // Deliver makes one delivery of o. The error names the target and cause.
-func (r *Router) Deliver(ctx context.Context, o *Outcome, d ferry.Delivery) error {
+func (r *Router) Deliver(ctx context.Context, o *ferry.Outcome, d ferry.Delivery) error {
 	arn, err := ferry.ParseARN(d.Target)
 	if err != nil {
 		return err
@@ -177,7 +161,7 @@ func withoutPayloads(rec *ferry.InvocationRecord) *ferry.InvocationRecord {
 
 // deadLetter sends the original event with the RequestID, ErrorCode and
 // ErrorMessage attributes to a queue or topic.
-func (r *Router) deadLetter(ctx context.Context, o *Outcome, arn ferry.ARN, dedup string) error {
+func (r *Router) deadLetter(ctx context.Context, o *ferry.Outcome, arn ferry.ARN, dedup string) error {
 	msg := ""
 	if o.Result != nil {
 		msg = o.Result.ErrorMessage
@@ -217,7 +201,7 @@ func (r *Router) deadLetter(ctx context.Context, o *Outcome, arn ferry.ARN, dedu
 	return nil
 }
 
-func statusOf(o *Outcome) int {
+func statusOf(o *ferry.Outcome) int {
 	if o.StatusCode != 0 {
 		return o.StatusCode
 	}
