@@ -133,8 +133,12 @@ func TestFilterPolicyBodyMatch(t *testing.T) {
 	}
 }
 
-func str(v string) ferry.MessageAttribute { return ferry.MessageAttribute{DataType: "String", StringValue: v} }
-func num(v string) ferry.MessageAttribute { return ferry.MessageAttribute{DataType: "Number", StringValue: v} }
+func str(v string) ferry.MessageAttribute {
+	return ferry.MessageAttribute{DataType: "String", StringValue: v}
+}
+func num(v string) ferry.MessageAttribute {
+	return ferry.MessageAttribute{DataType: "Number", StringValue: v}
+}
 func arr(v string) ferry.MessageAttribute {
 	return ferry.MessageAttribute{DataType: "String.Array", StringValue: v}
 }
