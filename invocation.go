@@ -14,7 +14,9 @@ type Invocation struct {
 	Accepted  time.Time `json:"accepted"`
 	TraceID   string    `json:"traceId,omitempty"`
 	Hops      int       `json:"hops,omitempty"`
-	Attempts  []Attempt `json:"attempts,omitempty"`
+	// Request is the event payload, kept so a failed invocation can be redriven.
+	Request  json.RawMessage `json:"request,omitempty"`
+	Attempts []Attempt       `json:"attempts,omitempty"`
 	// Throttles counts deliveries that found no concurrency available.
 	Throttles int `json:"throttles,omitempty"`
 	// Condition is set once the outcome is final: Success, RetriesExhausted or EventAgeExceeded.
@@ -22,7 +24,12 @@ type Invocation struct {
 	// Response is the final response or error payload.
 	Response      json.RawMessage `json:"response,omitempty"`
 	FunctionError string          `json:"functionError,omitempty"`
-	Deliveries    []Delivery      `json:"deliveries,omitempty"`
+	// StatusCode is the invoke status of the outcome: 200 when the function
+	// ran, 429 when it never got concurrency.
+	StatusCode int `json:"statusCode,omitempty"`
+	// Finished is when the outcome became final.
+	Finished   time.Time  `json:"finished,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Done is set when every delivery of the outcome has been made or given up.
 	Done bool `json:"done,omitempty"`
 }

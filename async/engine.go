@@ -1,0 +1,229 @@
+// Package async owns Ferry's asynchronous invocation engine: it accepts
+// Event invocations into a durable JetStream work queue, runs them with
+// per-function workers, applies AWS Lambda's event-age, retry and throttle
+// rules, and hands the final outcome to the destination router before the
+// event is acknowledged.
+//
+// Durability: an event is stored (stream FERRY_ASYNC, one subject per
+// function, Nats-Msg-Id = request id) before InvokeAsync returns. A worker
+// holds the message while it runs the function (heartbeating the ack
+// deadline), writes the decided outcome to the invocation history, makes
+// every delivery with a deduplication id, and only then acks. A crash at any
+// point redelivers the event; the history tells the next worker how far the
+// previous one got.
+package async
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/natsjs"
+)
+
+// Stream and subject names.
+const (
+	StreamName    = "FERRY_ASYNC"
+	subjectPrefix = "ferry.async."
+	dedupWindow   = 10 * time.Minute
+	fetchWait     = 10 * time.Second
+)
+
+// Runner runs one invocation of a function; the sandbox pool implements it.
+// A function's own failure is a Result, not an error; errors are throttles
+// (ferry.ETHROTTLED) or system errors.
+type Runner interface {
+	Invoke(ctx context.Context, fn *ferry.Function, req *ferry.InvokeRequest) (*ferry.Result, error)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Functions ferry.FunctionStore
+	History   ferry.InvocationStore
+	Runner    Runner
+	// ClockScale multiplies every AWS duration the engine applies: retry
+	// delays, throttle backoff and maximum event age. 1 (the default) is
+	// AWS's clock; 0.001 turns a minute into 60 ms for tests and demos.
+	// Function timeouts are not scaled.
+	ClockScale float64
+	// AckWait is how long a worker's hold on an event lasts without a
+	// heartbeat; a crashed worker's events are redelivered after it.
+	// Default 30 s.
+	AckWait time.Duration
+	// MaxConcurrency caps the workers per function without reserved
+	// concurrency. Default 10.
+	MaxConcurrency int
+	// DeliveryRounds is how many times a failing destination delivery is
+	// tried before it is given up (and left visible on the invocation).
+	// Default 3.
+	DeliveryRounds int
+	Logger         *slog.Logger
+}
+
+// Engine is the asynchronous invocation engine.
+type Engine struct {
+	opts   Options
+	engine *natsjs.Engine
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	router ferry.OutcomeRouter
+	log    *slog.Logger
+	stats  *Stats
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	workers map[string]*worker
+	runCtx  context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+var (
+	_ ferry.AsyncInvoker = (*Engine)(nil)
+	_ ferry.Invoker      = (*Engine)(nil)
+)
+
+// New returns an engine on e. SetRouter must be called before Start.
+func New(e *natsjs.Engine, opts Options) *Engine {
+	if opts.ClockScale <= 0 {
+		opts.ClockScale = 1
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	if opts.MaxConcurrency <= 0 {
+		opts.MaxConcurrency = 10
+	}
+	if opts.DeliveryRounds <= 0 {
+		opts.DeliveryRounds = 3
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{opts: opts, engine: e, log: opts.Logger, stats: newStats(), workers: map[string]*worker{}}
+}
+
+// SetRouter sets the outcome router. The router usually delivers function
+// destinations back through this engine, hence the late binding.
+func (e *Engine) SetRouter(r ferry.OutcomeRouter) { e.router = r }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return e.stats }
+
+// Start creates the stream and starts a worker for every function.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return nil
+	}
+	if e.router == nil {
+		return errors.New("async: no outcome router set")
+	}
+	e.js = e.engine.JetStream()
+	st, err := e.engine.EnsureStream(ctx, jetstream.StreamConfig{
+		Name:       StreamName,
+		Subjects:   []string{subjectPrefix + ">"},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		Duplicates: dedupWindow,
+		Replicas:   max(e.engine.Replicas(), 1),
+	})
+	if err != nil {
+		return fmt.Errorf("async: stream: %w", err)
+	}
+	e.stream = st
+	e.runCtx, e.cancel = context.WithCancel(context.Background())
+	fns, err := e.opts.Functions.ListFunctions(ctx)
+	if err != nil {
+		e.cancel()
+		return fmt.Errorf("async: list functions: %w", err)
+	}
+	e.started = true
+	for _, fn := range fns {
+		e.startWorkerLocked(fn)
+	}
+	return nil
+}
+
+// Stop stops fetching, lets running invocations finish until ctx ends, then
+// cancels the rest (their events are redelivered after a restart).
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	if !e.started || e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	e.stopped = true
+	ws := make([]*worker, 0, len(e.workers))
+	for _, w := range e.workers {
+		ws = append(ws, w)
+	}
+	e.workers = map[string]*worker{}
+	e.mu.Unlock()
+	for _, w := range ws {
+		w.stopFetching()
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.cancel()
+		<-done
+	}
+	e.cancel()
+	return nil
+}
+
+// FunctionChanged adjusts the workers to a created, updated (fn != nil) or
+// deleted (fn == nil) function. Wire it to the function store's change feed.
+func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started || e.stopped {
+		return
+	}
+	w := e.workers[name]
+	if fn != nil && w != nil && w.par == e.parallelism(fn) {
+		return
+	}
+	if w != nil {
+		delete(e.workers, name)
+		w.stopFetching()
+	}
+	if fn != nil {
+		e.startWorkerLocked(fn)
+	}
+}
+
+func (e *Engine) parallelism(fn *ferry.Function) int {
+	if r := fn.ReservedConcurrency; r != nil && *r > 0 && *r < e.opts.MaxConcurrency {
+		return *r
+	}
+	return e.opts.MaxConcurrency
+}
+
+func (e *Engine) startWorkerLocked(fn *ferry.Function) {
+	w := newWorker(e, fn.Name, e.parallelism(fn))
+	e.workers[fn.Name] = w
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		w.run()
+	}()
+}
+
+// scaled converts an AWS duration to the engine's clock.
+func (e *Engine) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * e.opts.ClockScale)
+}
+
+func subject(function string) string { return subjectPrefix + function }

@@ -1,0 +1,197 @@
+package async
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ferry-run/ferry"
+)
+
+// AWS's async timing, before ClockScale.
+var (
+	retryDelays    = []time.Duration{time.Minute, 2 * time.Minute}
+	backoffStart   = time.Second
+	backoffCeiling = 5 * time.Minute
+)
+
+const maxStoredLogs = 64 << 10
+
+// throttlePayload is the response of an event that never got concurrency.
+var throttlePayload = mustJSON(ferry.ErrorPayload{ErrorMessage: "Rate Exceeded.", ErrorType: "TooManyRequestsException"})
+
+// handle runs one delivery of an event to its conclusion for this delivery:
+// an ack (outcome delivered), or a delayed nak (retry, throttle backoff or a
+// failed destination to try again).
+func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
+	md, err := msg.Metadata()
+	if err != nil {
+		e.log.Error("async: message without metadata", "function", name, "err", err)
+		_ = msg.Term()
+		return
+	}
+	req, accepted := decodeEvent(name, msg, md)
+	fn, err := e.opts.Functions.GetFunction(ctx, name)
+	if ferry.ErrorCode(err) == ferry.ENOTFOUND {
+		e.log.Warn("async: event for a deleted function dropped", "function", name, "requestId", req.RequestID)
+		e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped++ })
+		_ = msg.Term()
+		return
+	}
+	if err != nil {
+		e.log.Error("async: function lookup", "function", name, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	inv, err := e.invocation(ctx, req, accepted, md)
+	if err != nil {
+		e.log.Error("async: history read", "requestId", req.RequestID, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	if inv.Done {
+		_ = msg.Ack()
+		return
+	}
+	if inv.Condition != "" {
+		e.finish(ctx, msg, fn, req, inv)
+		return
+	}
+	if time.Since(accepted) > e.scaled(fn.Async.MaxAge()) {
+		e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped++ })
+		e.decide(inv, ferry.ConditionEventAgeExceeded)
+		e.finish(ctx, msg, fn, req, inv)
+		return
+	}
+	if r := fn.ReservedConcurrency; r != nil && *r == 0 {
+		// Ferry sends an event for a function that may never run straight to
+		// the failure path instead of backing off for its whole max age.
+		e.stats.add(name, func(c *Counters) { c.Throttles++ })
+		inv.Throttles++
+		inv.Response, inv.StatusCode = throttlePayload, 429
+		e.decide(inv, ferry.ConditionRetriesExhausted)
+		e.finish(ctx, msg, fn, req, inv)
+		return
+	}
+
+	stopBeat := heartbeat(msg, e.opts.AckWait/3)
+	start := time.Now()
+	res, err := e.opts.Runner.Invoke(ctx, fn, req)
+	stopBeat()
+	if err != nil {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return
+		}
+		inv.Throttles++
+		if ferry.ErrorCode(err) == ferry.ETHROTTLED {
+			e.stats.add(name, func(c *Counters) { c.Throttles++ })
+		} else {
+			e.log.Error("async: system error, event backs off", "function", name, "requestId", req.RequestID, "err", err)
+		}
+		e.save(ctx, inv)
+		_ = msg.NakWithDelay(e.scaled(backoff(inv.Throttles)))
+		return
+	}
+	e.stats.add(name, func(c *Counters) {
+		c.Invocations++
+		if res.Failed() {
+			c.Errors++
+		}
+	})
+	inv.Attempts = append(inv.Attempts, attemptOf(start, res))
+	inv.Response, inv.FunctionError, inv.StatusCode = bounded(res.Payload), res.FunctionError, 200
+	if res.Failed() && len(inv.Attempts) <= fn.Async.Retries() {
+		e.save(ctx, inv)
+		_ = msg.NakWithDelay(e.scaled(retryDelays[min(len(inv.Attempts), len(retryDelays))-1]))
+		return
+	}
+	cond := ferry.ConditionSuccess
+	if res.Failed() {
+		cond = ferry.ConditionRetriesExhausted
+	}
+	e.decide(inv, cond)
+	e.finish(ctx, msg, fn, req, inv)
+}
+
+// invocation returns the history of a redelivered event, or a fresh one.
+func (e *Engine) invocation(ctx context.Context, req *ferry.InvokeRequest, accepted time.Time, md *jetstream.MsgMetadata) (*ferry.Invocation, error) {
+	if md.NumDelivered > 1 {
+		inv, err := e.opts.History.GetInvocation(ctx, req.RequestID)
+		if err == nil {
+			return inv, nil
+		}
+		if ferry.ErrorCode(err) != ferry.ENOTFOUND {
+			return nil, err
+		}
+	}
+	return &ferry.Invocation{
+		RequestID: req.RequestID, Function: req.Function, Type: ferry.InvokeEvent,
+		Accepted: accepted, TraceID: req.TraceID, Hops: req.Hops, Request: req.Payload,
+	}, nil
+}
+
+func (e *Engine) decide(inv *ferry.Invocation, condition string) {
+	inv.Condition = condition
+	inv.Finished = time.Now().UTC()
+	if inv.StatusCode == 0 {
+		inv.StatusCode = 200
+	}
+}
+
+func (e *Engine) save(ctx context.Context, inv *ferry.Invocation) {
+	if err := e.opts.History.PutInvocation(ctx, inv); err != nil {
+		e.log.Error("async: history write", "requestId", inv.RequestID, "err", err)
+	}
+}
+
+func attemptOf(start time.Time, res *ferry.Result) ferry.Attempt {
+	logs := res.Logs
+	if len(logs) > maxStoredLogs {
+		logs = logs[len(logs)-maxStoredLogs:]
+	}
+	return ferry.Attempt{
+		Start: start.UTC(), Duration: res.Duration,
+		ErrorType: res.ErrorType, ErrorMessage: res.ErrorMessage, Logs: string(logs),
+	}
+}
+
+// backoff is the delay after the n-th throttle or system error: 1 s doubling
+// up to 5 min.
+func backoff(n int) time.Duration {
+	d := backoffStart
+	for i := 1; i < n && d < backoffCeiling; i++ {
+		d *= 2
+	}
+	return min(d, backoffCeiling)
+}
+
+// heartbeat keeps the worker's hold on msg while a function runs.
+func heartbeat(msg jetstream.Msg, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				_ = msg.InProgress()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,43 @@
+package async
+
+import "sync"
+
+// Counters are one function's async counters, named after Lambda's metrics.
+type Counters struct {
+	AsyncEventsReceived         int64
+	AsyncEventsDropped          int64
+	Invocations                 int64
+	Errors                      int64
+	Throttles                   int64
+	DestinationDeliveryFailures int64
+	DeadLetterErrors            int64
+}
+
+// Stats holds Counters per function.
+type Stats struct {
+	mu sync.Mutex
+	m  map[string]*Counters
+}
+
+func newStats() *Stats { return &Stats{m: map[string]*Counters{}} }
+
+func (s *Stats) add(function string, f func(*Counters)) {
+	s.mu.Lock()
+	c := s.m[function]
+	if c == nil {
+		c = &Counters{}
+		s.m[function] = c
+	}
+	f(c)
+	s.mu.Unlock()
+}
+
+// Get returns a copy of function's counters.
+func (s *Stats) Get(function string) Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.m[function]; c != nil {
+		return *c
+	}
+	return Counters{}
+}

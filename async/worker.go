@@ -1,0 +1,116 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// worker pulls one function's events, at most par at a time.
+type worker struct {
+	e    *Engine
+	name string
+	par  int
+
+	fetchCtx context.Context
+	stop     context.CancelFunc
+}
+
+func newWorker(e *Engine, name string, par int) *worker {
+	ctx, cancel := context.WithCancel(e.runCtx)
+	return &worker{e: e, name: name, par: par, fetchCtx: ctx, stop: cancel}
+}
+
+// stopFetching ends the fetch loop; running invocations continue under the
+// engine's run context.
+func (w *worker) stopFetching() { w.stop() }
+
+func (w *worker) consumer() (jetstream.Consumer, error) {
+	return w.e.stream.CreateOrUpdateConsumer(w.fetchCtx, jetstream.ConsumerConfig{
+		Durable:       "fn-" + w.name,
+		FilterSubject: subject(w.name),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       w.e.opts.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 10000,
+	})
+}
+
+func (w *worker) run() {
+	var cons jetstream.Consumer
+	for {
+		var err error
+		if cons, err = w.consumer(); err == nil {
+			break
+		}
+		if w.fetchCtx.Err() != nil {
+			return
+		}
+		w.e.log.Error("async consumer", "function", w.name, "err", err)
+		if !sleepCtx(w.fetchCtx, time.Second) {
+			return
+		}
+	}
+	slots := make(chan struct{}, w.par)
+	for w.fetchCtx.Err() == nil {
+		// Wait for one free slot, then take every other free one.
+		select {
+		case slots <- struct{}{}:
+		case <-w.fetchCtx.Done():
+			return
+		}
+		n := 1
+	fill:
+		for n < w.par {
+			select {
+			case slots <- struct{}{}:
+				n++
+			default:
+				break fill
+			}
+		}
+		got := w.fetch(cons, n, slots)
+		for ; got < n; got++ {
+			<-slots
+		}
+	}
+}
+
+// fetch pulls up to n events and starts each as it arrives; it returns how
+// many it started (each releases its slot when done).
+func (w *worker) fetch(cons jetstream.Consumer, n int, slots chan struct{}) int {
+	ctx, cancel := context.WithTimeout(w.fetchCtx, fetchWait)
+	defer cancel()
+	batch, err := cons.Fetch(n, jetstream.FetchContext(ctx))
+	if err != nil {
+		if w.fetchCtx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			w.e.log.Error("async fetch", "function", w.name, "err", err)
+			sleepCtx(w.fetchCtx, 100*time.Millisecond)
+		}
+		return 0
+	}
+	got := 0
+	for msg := range batch.Messages() {
+		got++
+		w.e.wg.Add(1)
+		go func() {
+			defer w.e.wg.Done()
+			defer func() { <-slots }()
+			w.e.handle(w.e.runCtx, w.name, msg)
+		}()
+	}
+	return got
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
