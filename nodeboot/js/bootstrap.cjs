@@ -1,0 +1,359 @@
+'use strict';
+// Ferry's Node.js bootstrap: speaks the AWS Lambda Runtime API
+// (AWS_LAMBDA_RUNTIME_API) for the nodejs18.x, nodejs20.x and nodejs22.x
+// runtimes. Plain CommonJS, Node core modules only, kept small for cold start.
+
+const http = require('http');
+const path = require('path');
+const fs = require('fs');
+const { format } = require('util');
+
+const BASE = '/2018-06-01/runtime';
+const env = process.env;
+const api = env.AWS_LAMBDA_RUNTIME_API || '';
+const colon = api.lastIndexOf(':');
+const host = colon < 0 ? api : api.slice(0, colon);
+const port = colon < 0 ? 80 : Number(api.slice(colon + 1));
+const agent = new http.Agent({ keepAlive: true });
+
+// ---- Runtime API client ----------------------------------------------------
+
+function call(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const h = headers || {};
+    if (body !== undefined) {
+      h['Content-Type'] = 'application/json';
+      h['Content-Length'] = Buffer.byteLength(body);
+    }
+    const req = http.request(
+      { host, port, method, path: urlPath, agent, headers: h },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function fatal(what, err) {
+  process.stderr.write(`ferry nodeboot: ${what}: ${err && err.message ? err.message : err}\n`);
+  process.exit(1);
+}
+
+// ---- errors ----------------------------------------------------------------
+
+function runtimeError(type, message) {
+  const e = new Error(message);
+  e.name = type;
+  return e;
+}
+
+function isErrorLike(v) {
+  return (
+    v instanceof Error ||
+    (v !== null && typeof v === 'object' && typeof v.name === 'string' &&
+      typeof v.message === 'string' && typeof v.stack === 'string')
+  );
+}
+
+// errorBody converts a thrown value into the Runtime API error document.
+// Error values: their name, message and stack (without the first line, which
+// repeats name and message). Other values: typeof, String(value), no stack.
+function errorBody(err) {
+  try {
+    if (isErrorLike(err)) {
+      const lines = typeof err.stack === 'string' ? err.stack.split('\n') : [];
+      // The leading line(s) repeat "name: message" (the message may span lines).
+      let head = lines.findIndex((l) => /^\s+at /.test(l));
+      if (head < 0) head = Math.min(lines.length, String(err.message).split('\n').length);
+      return {
+        errorType: String(err.name || 'Error'),
+        errorMessage: String(err.message),
+        stackTrace: lines.slice(head),
+      };
+    }
+    return { errorType: typeof err, errorMessage: String(err), stackTrace: [] };
+  } catch (_) {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+      stackTrace: [],
+    };
+  }
+}
+
+function headerSafe(s) {
+  return String(s).replace(/[^\x20-\x7e]/g, '_') || 'Unknown';
+}
+
+function postError(urlPath, err, label) {
+  const doc = errorBody(err);
+  log('ERROR', [label, '\t' + JSON.stringify({ errorType: doc.errorType, errorMessage: doc.errorMessage, stack: doc.stackTrace })]);
+  return call('POST', urlPath, JSON.stringify(doc), {
+    'Lambda-Runtime-Function-Error-Type': headerSafe(doc.errorType),
+  });
+}
+
+// ---- console ---------------------------------------------------------------
+
+let requestId; // undefined until the first invocation, like AWS
+
+function log(level, args) {
+  const line = `${new Date().toISOString()}\t${requestId}\t${level}\t${format.apply(null, args)}`;
+  // One record per call: embedded newlines become \r, as the AWS runtime does.
+  process.stdout.write(line.replace(/\n/g, '\r') + '\n');
+}
+
+function level(name) {
+  return function () {
+    log(name, arguments);
+  };
+}
+
+console.log = level('INFO');
+console.info = level('INFO');
+console.warn = level('WARN');
+console.error = level('ERROR');
+console.debug = level('DEBUG');
+console.trace = level('TRACE');
+console.fatal = level('FATAL');
+
+// ---- loading the handler ---------------------------------------------------
+
+function isFile(p) {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  return st !== undefined && st.isFile();
+}
+
+// typeModule reports whether the nearest package.json above dir says
+// "type": "module" (a node_modules boundary ends the search).
+function typeModule(dir) {
+  for (;;) {
+    if (dir.endsWith(path.sep + 'node_modules')) return false;
+    const pj = path.join(dir, 'package.json');
+    if (isFile(pj)) {
+      try {
+        return JSON.parse(fs.readFileSync(pj, 'utf8')).type === 'module';
+      } catch (e) {
+        console.warn(`${pj} cannot be read, it is ignored for ES module detection.`, e);
+        return false;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return false;
+    dir = up;
+  }
+}
+
+function esm(file) {
+  return import(require('url').pathToFileURL(file).href);
+}
+
+async function loadModule(root, moduleRoot, name) {
+  const base = path.resolve(root, moduleRoot, name);
+  if (isFile(base)) return require(base);
+  const isModule = typeModule(path.dirname(base));
+  if (isFile(base + '.js')) return isModule ? esm(base + '.js') : require(base + '.js');
+  if (isFile(base + '.mjs')) return esm(base + '.mjs');
+  if (isFile(base + '.cjs')) return require(base + '.cjs');
+  // Not a file next to the task root: resolve it like a package.
+  return require(require.resolve(name, { paths: [root, path.resolve(root, moduleRoot)] }));
+}
+
+async function loadHandler() {
+  const full = env._HANDLER || '';
+  if (full.includes('..')) {
+    throw runtimeError(
+      'Runtime.MalformedHandlerName',
+      `'${full}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const base = path.basename(full);
+  const moduleRoot = full.slice(0, full.length - base.length);
+  const m = /^([^.]*)\.(.*)$/.exec(base);
+  if (!m) throw runtimeError('Runtime.MalformedHandlerName', 'Bad handler');
+  const root = env.LAMBDA_TASK_ROOT || process.cwd();
+  let mod;
+  try {
+    mod = await loadModule(root, moduleRoot, m[1]);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw runtimeError('Runtime.UserCodeSyntaxError', String(e));
+    if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND')) {
+      throw runtimeError('Runtime.ImportModuleError', String(e));
+    }
+    throw e;
+  }
+  const fn = m[2].split('.').reduce((o, k) => o && o[k], mod);
+  if (!fn) throw runtimeError('Runtime.HandlerNotFound', `${full} is undefined or not exported`);
+  if (typeof fn !== 'function') throw runtimeError('Runtime.HandlerNotFound', `${full} is not a function`);
+  return fn;
+}
+
+// ---- crashes -----------------------------------------------------------------
+
+let initDone = false;
+let crashed = false;
+
+function crash(err, label, code) {
+  if (crashed) return;
+  crashed = true;
+  const url = initDone ? `${BASE}/invocation/${requestId}/error` : `${BASE}/init/error`;
+  postError(url, err, label).then(
+    () => process.exit(code),
+    () => process.exit(code),
+  );
+}
+
+process.on('uncaughtException', (err) => crash(err, 'Uncaught Exception', 129));
+process.on('unhandledRejection', (reason) => {
+  const e = runtimeError('Runtime.UnhandledPromiseRejection', String(reason));
+  e.stack = reason instanceof Error && reason.stack ? reason.stack : e.stack;
+  crash(e, 'Unhandled Promise Rejection', 128);
+});
+
+// onDrain runs when the event loop has nothing left to do (the handler's
+// pending timers and I/O are done): it finishes a callback-style invocation
+// that asked to wait for an empty event loop.
+let onDrain = null;
+process.on('beforeExit', () => {
+  const f = onDrain;
+  onDrain = null;
+  if (f) f();
+});
+
+// ---- invocation loop ---------------------------------------------------------
+
+function jsonHeader(v) {
+  if (v === undefined || v === '') return undefined;
+  try {
+    return JSON.parse(v);
+  } catch (_) {
+    return undefined;
+  }
+}
+
+function nextInvocation(handler) {
+  call('GET', `${BASE}/invocation/next`).then(
+    (res) => {
+      if (res.status !== 200) return fatal('next invocation', `status ${res.status}: ${res.body}`);
+      invoke(handler, res);
+    },
+    (err) => fatal('next invocation', err),
+  );
+}
+
+function invoke(handler, res) {
+  const h = res.headers;
+  const id = h['lambda-runtime-aws-request-id'];
+  const deadline = Number(h['lambda-runtime-deadline-ms']) || 0;
+  requestId = id;
+  if (h['lambda-runtime-trace-id']) env._X_AMZN_TRACE_ID = h['lambda-runtime-trace-id'];
+  else delete env._X_AMZN_TRACE_ID;
+
+  let finished = false;
+  let waits = true;
+  const isAsync = handler.constructor && handler.constructor.name === 'AsyncFunction';
+
+  const complete = (err, result) => {
+    onDrain = null;
+    let p;
+    if (err !== undefined && err !== null) {
+      p = postError(`${BASE}/invocation/${id}/error`, err, 'Invoke Error');
+    } else {
+      let body;
+      try {
+        body = JSON.stringify(result === undefined ? null : result);
+      } catch (e) {
+        p = postError(`${BASE}/invocation/${id}/error`, new Error('Unable to stringify response body'), 'Invoke Error');
+      }
+      if (!p) p = call('POST', `${BASE}/invocation/${id}/response`, body === undefined ? 'null' : body);
+    }
+    p.then(
+      (r) => {
+        if (r.status >= 300) process.stderr.write(`ferry nodeboot: runtime API answered ${r.status}: ${r.body}\n`);
+        nextInvocation(handler);
+      },
+      (e) => fatal('post result', e),
+    );
+  };
+
+  const once = (f) =>
+    function () {
+      if (finished) return;
+      finished = true;
+      f.apply(null, arguments);
+    };
+  const done = once((err, result) => complete(err, result));
+  const callback = once((err, result) => {
+    if ((err !== undefined && err !== null) || !waits) return complete(err, result);
+    onDrain = () => setImmediate(() => complete(null, result));
+  });
+
+  const context = {
+    get callbackWaitsForEmptyEventLoop() {
+      return waits;
+    },
+    set callbackWaitsForEmptyEventLoop(v) {
+      waits = v;
+    },
+    succeed: (result) => done(null, result),
+    fail: (err) => done(err === undefined || err === null ? 'handled' : err, null),
+    done: (err, result) => done(err, result),
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext: jsonHeader(h['lambda-runtime-client-context']),
+    identity: jsonHeader(h['lambda-runtime-cognito-identity']),
+    invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
+    awsRequestId: id,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+
+  // The event loop drained and nothing answered: an async handler left a
+  // promise that never settles (an error, as on AWS); a plain handler that
+  // never called back returns null.
+  onDrain = () => {
+    if (finished) return;
+    finished = true;
+    if (isAsync) {
+      complete(
+        runtimeError(
+          'Runtime.NodeJsExit',
+          'Error: Runtime exited without providing a reason. The handler returned a promise that never settled.',
+        ),
+      );
+    } else complete(null, null);
+  };
+
+  try {
+    const result = handler(JSON.parse(res.body), context, callback);
+    if (result && typeof result.then === 'function') {
+      result.then(context.succeed, context.fail);
+    }
+  } catch (err) {
+    callback(err);
+  }
+}
+
+loadHandler().then(
+  (handler) => {
+    initDone = true;
+    nextInvocation(handler);
+  },
+  (err) => {
+    crashed = true;
+    postError(`${BASE}/init/error`, err, 'Uncaught Exception').then(
+      () => process.exit(1),
+      () => process.exit(1),
+    );
+  },
+);
