@@ -1,0 +1,134 @@
+// Package lambdaapi is the AWS Lambda REST-JSON front door: it serves the
+// Lambda API paths (Invoke, event invoke config, function CRUD, concurrency,
+// recursion config, permissions) so aws-sdk-go-v2's lambda client and the AWS
+// CLI work against Ferry with a custom endpoint. It owns the wire format only:
+// function configurations live in a ferry.FunctionStore, invocations go to a
+// ferry.Invoker / ferry.AsyncInvoker, and uploaded code is unpacked under
+// Config.CodeDir as <CodeDir>/<function>/<revision>/.
+//
+// Ferry runs the $LATEST version of each function only: any other qualifier
+// is answered with ResourceNotFoundException. Function ARNs are accepted
+// with any region and account; responses use Config.Realm.
+package lambdaapi
+
+import (
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/ferry-run/ferry"
+)
+
+// Config holds the API's dependencies.
+type Config struct {
+	Realm     ferry.Realm
+	Functions ferry.FunctionStore
+	Invoker   ferry.Invoker      // RequestResponse invocations
+	Async     ferry.AsyncInvoker // Event invocations
+	// CodeDir is where CreateFunction and UpdateFunctionCode unpack code:
+	// <CodeDir>/<function>/<revision>/.
+	CodeDir string
+	Logger  *slog.Logger
+}
+
+// API serves the Lambda REST-JSON protocol.
+type API struct {
+	realm   ferry.Realm
+	fns     ferry.FunctionStore
+	invoker ferry.Invoker
+	async   ferry.AsyncInvoker
+	codeDir string
+	log     *slog.Logger
+	mux     *http.ServeMux
+
+	// mu serialises read-modify-write updates of function configurations
+	// made through this API.
+	mu sync.Mutex
+}
+
+// routePrefixes are the API version prefixes of the operations served.
+var routePrefixes = []string{
+	"/2015-03-31/", // functions, invoke, code, configuration, policy
+	"/2017-10-31/", // put/delete concurrency
+	"/2019-09-25/", // event invoke config
+	"/2019-09-30/", // get concurrency
+	"/2024-08-31/", // recursion config
+}
+
+// New returns an API on cfg.
+func New(cfg Config) *API {
+	if cfg.Realm == (ferry.Realm{}) {
+		cfg.Realm = ferry.DefaultRealm
+	}
+	if cfg.CodeDir != "" {
+		if abs, err := filepath.Abs(cfg.CodeDir); err == nil {
+			cfg.CodeDir = abs
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{
+		realm:   cfg.Realm,
+		fns:     cfg.Functions,
+		invoker: cfg.Invoker,
+		async:   cfg.Async,
+		codeDir: cfg.CodeDir,
+		log:     log,
+		mux:     http.NewServeMux(),
+	}
+	a.routes()
+	return a
+}
+
+func (a *API) routes() {
+	m := a.mux
+	m.HandleFunc("POST /2015-03-31/functions/{name}/invocations", a.invoke)
+
+	m.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", a.putEventInvokeConfig)
+	m.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", a.updateEventInvokeConfig)
+	m.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", a.getEventInvokeConfig)
+	m.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", a.deleteEventInvokeConfig)
+	m.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config/list", a.listEventInvokeConfigs)
+
+	m.HandleFunc("POST /2015-03-31/functions", a.createFunction)
+	m.HandleFunc("GET /2015-03-31/functions", a.listFunctions)
+	m.HandleFunc("GET /2015-03-31/functions/{$}", a.listFunctions)
+	m.HandleFunc("GET /2015-03-31/functions/{name}", a.getFunction)
+	m.HandleFunc("DELETE /2015-03-31/functions/{name}", a.deleteFunction)
+	m.HandleFunc("GET /2015-03-31/functions/{name}/configuration", a.getFunctionConfiguration)
+	m.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", a.updateFunctionConfiguration)
+	m.HandleFunc("PUT /2015-03-31/functions/{name}/code", a.updateFunctionCode)
+	m.HandleFunc("POST /2015-03-31/functions/{name}/policy", a.addPermission)
+
+	m.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", a.putFunctionConcurrency)
+	m.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", a.deleteFunctionConcurrency)
+	m.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", a.getFunctionConcurrency)
+
+	m.HandleFunc("PUT /2024-08-31/functions/{name}/recursion-config", a.putFunctionRecursionConfig)
+	m.HandleFunc("GET /2024-08-31/functions/{name}/recursion-config", a.getFunctionRecursionConfig)
+}
+
+// Routes returns the path prefixes this API owns, for a router that shares
+// the port with other protocols.
+func (a *API) Routes() []string {
+	return append([]string(nil), routePrefixes...)
+}
+
+// Handler returns the HTTP handler for the Lambda paths. Every response
+// carries an x-amzn-RequestId header; unknown operations under the owned
+// prefixes get a Lambda-style error.
+func (a *API) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(hdrRequestID, uuid.NewString())
+		if _, pattern := a.mux.Handler(r); pattern == "" {
+			writeUnknownOperation(w, r)
+			return
+		}
+		a.mux.ServeHTTP(w, r)
+	})
+}
