@@ -516,3 +516,72 @@ func TestInstallError(t *testing.T) {
 		t.Errorf("error %q does not name the problem", err)
 	}
 }
+
+func TestJSONLogFormat(t *testing.T) {
+	t.Parallel()
+	const code = `
+exports.handler = async () => {
+  console.debug('dropped below the level');
+  console.info('plain');
+  console.log({ order: 7 });
+  console.warn('failed %s', 'card', new RangeError('declined'));
+  return 'ok';
+};`
+	f := setup(t, map[string]string{"index.js": code})
+	p := f.startEnv(t, "index.handler", "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO")
+	id := f.api.invoke(t, `{}`)
+	got := f.api.waitPost(t)
+	wantResponse(t, got, `"ok"`, p)
+	out := p.waitOutput(t, `"level":"WARN"`)
+	type record struct {
+		Timestamp    string          `json:"timestamp"`
+		Level        string          `json:"level"`
+		RequestID    string          `json:"requestId"`
+		Message      json.RawMessage `json:"message"`
+		ErrorType    string          `json:"errorType"`
+		ErrorMessage string          `json:"errorMessage"`
+	}
+	var recs []record
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		if r.RequestID != id {
+			t.Errorf("requestId %q, want %q", r.RequestID, id)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, r.Timestamp); err != nil {
+			t.Errorf("timestamp %q: %v", r.Timestamp, err)
+		}
+		recs = append(recs, r)
+	}
+	want := []struct{ level, message string }{
+		{"INFO", `"plain"`},
+		{"INFO", `{"order":7}`},
+		{"WARN", `"failed card RangeError: declined`},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records, want %d (DEBUG dropped); output:\n%s", len(recs), len(want), out)
+	}
+	for i, w := range want {
+		if recs[i].Level != w.level || !strings.HasPrefix(string(recs[i].Message), w.message) {
+			t.Errorf("record %d = %s %s, want %s %s...", i, recs[i].Level, recs[i].Message, w.level, w.message)
+		}
+	}
+	if recs[2].ErrorType != "RangeError" || recs[2].ErrorMessage != "declined" {
+		t.Errorf("error fields %q %q, want RangeError declined", recs[2].ErrorType, recs[2].ErrorMessage)
+	}
+}
+
+func TestResponseStreamingRefusedByName(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]string{"index.js": `exports.handler = awslambda.streamifyResponse(async () => {});`})
+	p := f.start(t, "index.handler")
+	got := f.api.waitPost(t)
+	if got.Kind != "init" {
+		t.Fatalf("post kind %q, want init; output:\n%s", got.Kind, p.out)
+	}
+	if d := got.errorDoc(t); !strings.Contains(d.ErrorMessage, "awslambda.streamifyResponse") {
+		t.Errorf("errorMessage %q does not name streamifyResponse", d.ErrorMessage)
+	}
+}

@@ -258,6 +258,12 @@ func setup(t testing.TB, files map[string]string) *fixture {
 // group is killed in cleanup.
 func (f *fixture) start(t testing.TB, handler string) *proc {
 	t.Helper()
+	return f.startEnv(t, handler)
+}
+
+// startEnv is start with extra environment variables.
+func (f *fixture) startEnv(t testing.TB, handler string, extra ...string) *proc {
+	t.Helper()
 	cmd := exec.Command("node", f.boot)
 	cmd.Dir = f.root
 	cmd.Env = append(os.Environ(),
@@ -271,6 +277,7 @@ func (f *fixture) start(t testing.TB, handler string) *proc {
 		"AWS_LAMBDA_LOG_STREAM_NAME=2026/11/01/[$LATEST]abc",
 		"AWS_REGION=us-east-1",
 	)
+	cmd.Env = append(cmd.Env, extra...)
 	out := &output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -95,35 +95,100 @@ function headerSafe(s) {
 
 function postError(urlPath, err, label) {
   const doc = errorBody(err);
-  log('ERROR', [label, '\t' + JSON.stringify({ errorType: doc.errorType, errorMessage: doc.errorMessage, stack: doc.stackTrace })]);
+  logError(label, err);
   return call('POST', urlPath, JSON.stringify(doc), {
     'Lambda-Runtime-Function-Error-Type': headerSafe(doc.errorType),
   });
 }
 
 // ---- console ---------------------------------------------------------------
+// Text lines `<ISO time>\t<request id>\t<LEVEL>\t<message>`, or JSON objects
+// {timestamp, level, requestId, message} when AWS_LAMBDA_LOG_FORMAT=JSON.
+// AWS_LAMBDA_LOG_LEVEL drops the levels below it. Each call is one line:
+// embedded newlines are written as \r, as the AWS runtime does.
 
 let requestId; // undefined until the first invocation, like AWS
+const jsonLogs = String(env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const minLevel = Math.max(0, LEVELS.indexOf(String(env.AWS_LAMBDA_LOG_LEVEL || '').toUpperCase()));
+
+function stackLines(e) {
+  return typeof e.stack === 'string' ? e.stack.split('\n') : [];
+}
+
+function jsonError(_k, v) {
+  if (!(v instanceof Error)) return v;
+  return Object.assign(
+    { errorType: (v.constructor && v.constructor.name) || 'UnknownError', errorMessage: v.message, stackTrace: stackLines(v) },
+    v,
+  );
+}
+
+function jsonLine(level, args) {
+  const rec = { timestamp: new Date().toISOString(), level, requestId };
+  if (args.length === 1) {
+    rec.message = args[0];
+    try {
+      return JSON.stringify(rec, jsonError);
+    } catch (_) {
+      rec.message = format(args[0]);
+      return JSON.stringify(rec);
+    }
+  }
+  rec.message = format.apply(null, args);
+  for (const a of args) {
+    if (a instanceof Error) {
+      rec.errorType = (a.constructor && a.constructor.name) || 'UnknownError';
+      rec.errorMessage = a.message;
+      rec.stackTrace = stackLines(a);
+      break;
+    }
+  }
+  return JSON.stringify(rec);
+}
 
 function log(level, args) {
-  const line = `${new Date().toISOString()}\t${requestId}\t${level}\t${format.apply(null, args)}`;
-  // One record per call: embedded newlines become \r, as the AWS runtime does.
+  const line = jsonLogs
+    ? jsonLine(level, args)
+    : `${new Date().toISOString()}\t${requestId}\t${level}\t${format.apply(null, args)}`;
   process.stdout.write(line.replace(/\n/g, '\r') + '\n');
 }
 
+// logError logs a failure the runtime reports (init, invoke, crash).
+function logError(label, err) {
+  const e = err instanceof Error ? err : new Error(err);
+  if (jsonLogs) return log('ERROR', [e]);
+  let doc;
+  try {
+    doc = JSON.stringify(Object.assign({ errorType: e.name, errorMessage: e.message, code: e.code }, e, { stack: stackLines(e) }));
+  } catch (_) {
+    doc = JSON.stringify({ errorType: e.name, errorMessage: e.message, stack: stackLines(e) });
+  }
+  log('ERROR', [label, '\t' + doc]);
+}
+
 function level(name) {
+  if (LEVELS.indexOf(name) < minLevel && name !== 'FATAL') return () => {};
   return function () {
     log(name, arguments);
   };
 }
 
-console.log = level('INFO');
+console.trace = level('TRACE');
+console.debug = level('DEBUG');
 console.info = level('INFO');
+console.log = console.info;
 console.warn = level('WARN');
 console.error = level('ERROR');
-console.debug = level('DEBUG');
-console.trace = level('TRACE');
 console.fatal = level('FATAL');
+
+// Response streaming is not supported: a function that asks for it fails at
+// load with an error naming the feature.
+globalThis.awslambda = {
+  streamifyResponse() {
+    throw new Error('response streaming (awslambda.streamifyResponse) is not supported by Ferry');
+  },
+};
 
 // ---- loading the handler ---------------------------------------------------
 
