@@ -71,8 +71,8 @@ func setup(t *testing.T) (*destination.Router, *recorder) {
 func outcome(condition string, onSuccess, onFailure string) *ferry.Outcome {
 	at, _ := time.Parse(time.RFC3339Nano, "2026-01-02T03:04:05.678Z")
 	o := &ferry.Outcome{
-		Function: &ferry.Function{Name: "processPayment", Async: ferry.AsyncConfig{OnSuccess: onSuccess, OnFailure: onFailure}},
-		Request:  &ferry.InvokeRequest{RequestID: reqID, Function: "processPayment", Payload: json.RawMessage(`{"amount":42}`), TraceID: "Root=1-abc", Hops: 1},
+		Function:  &ferry.Function{Name: "processPayment", Async: ferry.AsyncConfig{OnSuccess: onSuccess, OnFailure: onFailure}},
+		Request:   &ferry.InvokeRequest{RequestID: reqID, Function: "processPayment", Payload: json.RawMessage(`{"amount":42}`), TraceID: "Root=1-abc", Hops: 1},
 		Condition: condition, StatusCode: 200, Time: at,
 	}
 	switch condition {
