@@ -28,3 +28,17 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWarmInvoke measures one invocation of a warm async handler: event
+// handed out on /next to its response posted.
+func BenchmarkWarmInvoke(b *testing.B) {
+	f := setup(b, map[string]string{"index.js": `exports.handler = async (event) => ({ echo: event.n });`})
+	f.start(b, "index.handler")
+	f.api.waitNext(b)
+	for b.Loop() {
+		f.api.invoke(b, `{"n":1}`)
+		if p := f.api.waitPost(b); p.Kind != "response" {
+			b.Fatalf("post %q: %s", p.Kind, p.Body)
+		}
+	}
+}

@@ -585,3 +585,23 @@ func TestResponseStreamingRefusedByName(t *testing.T) {
 		t.Errorf("errorMessage %q does not name streamifyResponse", d.ErrorMessage)
 	}
 }
+
+// A module that throws from a timer before the first invocation reports an
+// init error and exits like the AWS runtime.
+func TestCrashBeforeFirstInvocation(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]string{"index.js": `
+setTimeout(() => { throw new Error('background failure'); }, 20);
+exports.handler = async () => 'ok';`})
+	p := f.start(t, "index.handler")
+	got := f.api.waitPost(t)
+	if got.Kind != "init" {
+		t.Fatalf("post kind %q (%s), want init; output:\n%s", got.Kind, got.Body, p.out)
+	}
+	if d := got.errorDoc(t); d.ErrorType != "Error" || d.ErrorMessage != "background failure" {
+		t.Errorf("error %q %q, want Error background failure", d.ErrorType, d.ErrorMessage)
+	}
+	if code := p.wait(t); code != 129 {
+		t.Errorf("exit code %d, want 129", code)
+	}
+}

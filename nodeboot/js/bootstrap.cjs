@@ -263,13 +263,14 @@ async function loadHandler() {
 
 // ---- crashes -----------------------------------------------------------------
 
-let initDone = false;
 let crashed = false;
 
+// crash reports an uncaught error against the current (or last) invocation,
+// or as an init error before the first one, then exits like the AWS runtime.
 function crash(err, label, code) {
   if (crashed) return;
   crashed = true;
-  const url = initDone ? `${BASE}/invocation/${requestId}/error` : `${BASE}/init/error`;
+  const url = requestId === undefined ? `${BASE}/init/error` : `${BASE}/invocation/${requestId}/error`;
   postError(url, err, label).then(
     () => process.exit(code),
     () => process.exit(code),
@@ -411,7 +412,6 @@ function invoke(handler, res) {
 
 loadHandler().then(
   (handler) => {
-    initDone = true;
     nextInvocation(handler);
   },
   (err) => {
