@@ -12,7 +12,7 @@ const BASE = '/2018-06-01/runtime';
 const env = process.env;
 const api = env.AWS_LAMBDA_RUNTIME_API || '';
 const colon = api.lastIndexOf(':');
-const host = colon < 0 ? api : api.slice(0, colon);
+const host = (colon < 0 ? api : api.slice(0, colon)).replace(/^\[(.*)\]$/, '$1'); // [::1] -> ::1
 const port = colon < 0 ? 80 : Number(api.slice(colon + 1));
 const agent = new http.Agent({ keepAlive: true });
 
