@@ -1,0 +1,256 @@
+package topic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ferry-run/ferry"
+)
+
+// MaxMessageSize is SNS's limit on a message and its attributes (256 KiB).
+const MaxMessageSize = 256 * 1024
+
+// MaxBatchEntries is the most entries a PublishBatch takes.
+const MaxBatchEntries = 10
+
+// Batch errors, returned as is (compare with errors.Is) so the API layer can
+// name SNS's exception for each.
+var (
+	ErrEmptyBatch          = ferry.Errorf(ferry.EINVALID, "the batch request contains no entries")
+	ErrTooManyEntries      = ferry.Errorf(ferry.EINVALID, "the batch request contains more than 10 entries")
+	ErrBatchIDsNotDistinct = ferry.Errorf(ferry.EINVALID, "two or more batch entries in the request have the same Id")
+	ErrInvalidBatchID      = ferry.Errorf(ferry.EINVALID, "a batch entry Id must be 1-80 characters of letters, digits, '-' and '_'")
+	ErrBatchTooLong        = ferry.Errorf(ferry.ETOOLARGE, "the batch request's messages total more than 262144 bytes")
+)
+
+// idNamespace derives message ids from dedup ids and request ids from
+// message id + subscription.
+var idNamespace = uuid.MustParse("5b0e6d1c-8a53-4f0e-9a57-3c1f1f6e2a10")
+
+// stored is a published message as kept in the stream.
+type stored struct {
+	MessageID  string                            `json:"id"`
+	Topic      string                            `json:"topic"`
+	Subject    string                            `json:"subject,omitempty"`
+	Message    string                            `json:"message"`
+	Timestamp  time.Time                         `json:"ts"`
+	Attributes map[string]ferry.MessageAttribute `json:"attrs,omitempty"`
+	TraceID    string                            `json:"trace,omitempty"`
+	Hops       int                               `json:"hops,omitempty"`
+}
+
+// Publish stores n on topic (a name or ARN) and returns its message id once
+// it is durable. Errors: ENOTFOUND, EINVALID, ETOOLARGE, EUNAVAILABLE.
+func (s *Service) Publish(ctx context.Context, topic string, n ferry.Notification) (string, error) {
+	if err := s.ready(); err != nil {
+		return "", err
+	}
+	name, err := s.topicName(topic)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.topic(name); err != nil {
+		return "", err
+	}
+	if err := validateNotification(&n); err != nil {
+		return "", err
+	}
+	return s.store(ctx, name, n)
+}
+
+func (s *Service) store(ctx context.Context, topic string, n ferry.Notification) (string, error) {
+	m := stored{
+		Topic: topic, Subject: n.Subject, Message: n.Message, Timestamp: s.now().UTC(),
+		Attributes: n.Attributes, TraceID: n.TraceID, Hops: n.Hops,
+	}
+	msg := nats.NewMsg(jetstreamSubject(topic))
+	if n.DedupID != "" {
+		m.MessageID = uuid.NewSHA1(idNamespace, []byte(topic+"\x00"+n.DedupID)).String()
+		msg.Header.Set(jetstream.MsgIDHeader, topic+":"+n.DedupID)
+	} else {
+		m.MessageID = uuid.NewString()
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	msg.Data = b
+	if _, err := s.engine.JetStream().PublishMsg(ctx, msg); err != nil {
+		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionClosed) {
+			return "", ferry.Errorf(ferry.EUNAVAILABLE, "topic %q: store unavailable: %v", topic, err)
+		}
+		return "", fmt.Errorf("publish to topic %q: %w", topic, err)
+	}
+	return m.MessageID, nil
+}
+
+// validateNotification checks a notification as SNS's Publish does.
+func validateNotification(n *ferry.Notification) error {
+	if n.Message == "" {
+		return ferry.Errorf(ferry.EINVALID, "Message must not be empty")
+	}
+	if len(n.Subject) > 100 {
+		return ferry.Errorf(ferry.EINVALID, "Subject must be at most 100 characters")
+	}
+	for _, r := range n.Subject {
+		if r < 0x20 || r > 0x7e {
+			return ferry.Errorf(ferry.EINVALID, "Subject must be printable ASCII without line breaks")
+		}
+	}
+	if n.Subject != "" && n.Subject[0] == ' ' {
+		return ferry.Errorf(ferry.EINVALID, "Subject must begin with a letter, number or punctuation mark")
+	}
+	size := len(n.Message)
+	for name, a := range n.Attributes {
+		if err := validateAttribute(name, a); err != nil {
+			return err
+		}
+		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+	}
+	if size > MaxMessageSize {
+		return ferry.Errorf(ferry.ETOOLARGE, "message and attributes are %d bytes, more than the limit of %d", size, MaxMessageSize)
+	}
+	return nil
+}
+
+func validateAttribute(name string, a ferry.MessageAttribute) error {
+	if name == "" || len(name) > 256 {
+		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must be 1-256 characters", name)
+	}
+	lower := strings.ToLower(name)
+	if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
+		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must not start with AWS. or Amazon.", name)
+	}
+	if name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..") {
+		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must not start or end with a period or contain two in a row", name)
+	}
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
+		default:
+			return ferry.Errorf(ferry.EINVALID, "message attribute name %q may contain only letters, digits, '_', '-' and '.'", name)
+		}
+	}
+	base, custom, _ := strings.Cut(a.DataType, ".")
+	switch {
+	case a.DataType == "String.Array":
+		var arr []any
+		if err := json.Unmarshal([]byte(a.StringValue), &arr); err != nil {
+			return ferry.Errorf(ferry.EINVALID, "message attribute %q: String.Array value must be a JSON array", name)
+		}
+		for _, v := range arr {
+			switch v.(type) {
+			case string, float64, bool, nil:
+			default:
+				return ferry.Errorf(ferry.EINVALID, "message attribute %q: String.Array elements must be strings, numbers, booleans or null", name)
+			}
+		}
+	case base == "String" || base == "Number":
+		if a.StringValue == "" {
+			return ferry.Errorf(ferry.EINVALID, "message attribute %q: %s value must not be empty", name, a.DataType)
+		}
+		if base == "Number" {
+			if _, err := strconv.ParseFloat(a.StringValue, 64); err != nil {
+				return ferry.Errorf(ferry.EINVALID, "message attribute %q: %q is not a number", name, a.StringValue)
+			}
+		}
+	case base == "Binary":
+		if len(a.BinaryValue) == 0 {
+			return ferry.Errorf(ferry.EINVALID, "message attribute %q: Binary value must not be empty", name)
+		}
+	default:
+		return ferry.Errorf(ferry.EINVALID, "message attribute %q: data type %q must be String, String.Array, Number or Binary", name, a.DataType)
+	}
+	if a.DataType != "String.Array" && strings.Contains(a.DataType, ".") && custom == "" {
+		return ferry.Errorf(ferry.EINVALID, "message attribute %q: data type %q has an empty custom suffix", name, a.DataType)
+	}
+	return nil
+}
+
+// BatchEntry is one entry of PublishBatch.
+type BatchEntry struct {
+	ID string
+	ferry.Notification
+}
+
+// BatchResult is the outcome of one entry: MessageID on success, Err (with a
+// ferry code) on failure.
+type BatchResult struct {
+	ID        string
+	MessageID string
+	Err       error
+}
+
+// PublishBatch publishes up to 10 entries and reports each entry's outcome
+// in order. Errors for the whole request: ENOTFOUND for the topic, and the
+// Err* batch errors of this package.
+func (s *Service) PublishBatch(ctx context.Context, topic string, entries []BatchEntry) ([]BatchResult, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	name, err := s.topicName(topic)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.topic(name); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(entries) == 0:
+		return nil, ErrEmptyBatch
+	case len(entries) > MaxBatchEntries:
+		return nil, ErrTooManyEntries
+	}
+	seen := map[string]bool{}
+	total := 0
+	for _, e := range entries {
+		if !validBatchID(e.ID) {
+			return nil, ErrInvalidBatchID
+		}
+		if seen[e.ID] {
+			return nil, ErrBatchIDsNotDistinct
+		}
+		seen[e.ID] = true
+		total += len(e.Message)
+		for k, a := range e.Attributes {
+			total += len(k) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+		}
+	}
+	if total > MaxMessageSize {
+		return nil, ErrBatchTooLong
+	}
+	out := make([]BatchResult, len(entries))
+	for i, e := range entries {
+		out[i].ID = e.ID
+		n := e.Notification
+		if err := validateNotification(&n); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].MessageID, out[i].Err = s.store(ctx, name, n)
+	}
+	return out, nil
+}
+
+func validBatchID(id string) bool {
+	if id == "" || len(id) > 80 {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
