@@ -52,7 +52,13 @@ func (e *Engine) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) erro
 	if req.ClientContext != "" {
 		msg.Header.Set(hdrClientContext, req.ClientContext)
 	}
-	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+	e.mu.Lock()
+	js := e.js
+	e.mu.Unlock()
+	if js == nil {
+		return ferry.Errorf(ferry.EUNAVAILABLE, "the async engine is not running")
+	}
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "queue event for %s: %v", req.Function, err)
 	}
 	e.stats.add(req.Function, func(c *Counters) { c.AsyncEventsReceived++ })

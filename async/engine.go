@@ -78,6 +78,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	started bool
+	working bool
 	stopped bool
 	workers map[string]*worker
 	runCtx  context.Context
@@ -117,7 +118,9 @@ func (e *Engine) SetRouter(r ferry.OutcomeRouter) { e.router = r }
 // Stats returns the engine's counters.
 func (e *Engine) Stats() *Stats { return e.stats }
 
-// Start creates the stream and starts a worker for every function.
+// Start creates the stream; from then on InvokeAsync accepts events.
+// Events run once StartWorkers is called, which the wiring does after
+// every destination service has started.
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -127,7 +130,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.router == nil {
 		return errors.New("async: no outcome router set")
 	}
-	e.js = e.engine.JetStream()
+	js := e.engine.JetStream()
 	st, err := e.engine.EnsureStream(ctx, jetstream.StreamConfig{
 		Name:       StreamName,
 		Subjects:   []string{subjectPrefix + ">"},
@@ -139,16 +142,29 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("async: stream: %w", err)
 	}
-	e.stream = st
+	e.js, e.stream = js, st
 	e.runCtx, e.cancel = context.WithCancel(context.Background())
+	e.started = true
+	return nil
+}
+
+// StartWorkers starts a worker for every function; later functions get
+// theirs through FunctionChanged.
+func (e *Engine) StartWorkers(ctx context.Context) error {
 	fns, err := e.opts.Functions.ListFunctions(ctx)
 	if err != nil {
-		e.cancel()
 		return fmt.Errorf("async: list functions: %w", err)
 	}
-	e.started = true
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started || e.stopped {
+		return errors.New("async: engine not running")
+	}
+	e.working = true
 	for _, fn := range fns {
-		e.startWorkerLocked(fn)
+		if e.workers[fn.Name] == nil {
+			e.startWorkerLocked(fn)
+		}
 	}
 	return nil
 }
@@ -180,6 +196,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-done
 	}
 	e.cancel()
+	e.mu.Lock()
+	e.js = nil
+	e.mu.Unlock()
 	return nil
 }
 
@@ -188,7 +207,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.started || e.stopped {
+	if !e.working || e.stopped {
 		return
 	}
 	w := e.workers[name]

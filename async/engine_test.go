@@ -104,6 +104,9 @@ func setup(t *testing.T, scale float64, next func(fn *ferry.Function, req *ferry
 	if err := b.engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.engine.StartWorkers(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
