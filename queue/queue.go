@@ -1,0 +1,325 @@
+// Package queue owns Ferry's SQS-like standard queues on JetStream.
+//
+// Each queue is one work-queue stream (FERRYQ_<name>) with one durable pull
+// consumer: visibility is the consumer's AckWait, ChangeMessageVisibility is a
+// NAK with delay, the receive count is the delivery count, a receipt handle is
+// the ack reply subject signed with an HMAC, DelaySeconds uses JetStream
+// message schedules on a per-message subject of the same stream, and the
+// redrive to a dead-letter queue happens in this package on receive. Queue
+// definitions live in the ferry_queues key-value bucket, watched so every
+// node sees the same queues. No per-message state is kept in Go memory.
+//
+// One stream per queue (rather than one stream with a subject per queue)
+// because retention (MaxAge), purge, deletion and the counters that back
+// the Approximate* attributes are all per stream in JetStream, and a busy
+// queue then never slows another queue's consumer.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/natsjs"
+)
+
+// Bucket is the key-value bucket holding queue definitions.
+const Bucket = "ferry_queues"
+
+const (
+	streamPrefix = "FERRYQ_"
+	subjPrefix   = "ferryq."
+	consumerName = "receiver"
+	// maxInFlight matches AWS's in-flight limit for standard queues.
+	maxInFlight = 120000
+	// maxWaiting bounds concurrent long polls per queue.
+	maxWaiting = 4096
+	opTimeout  = 10 * time.Second
+)
+
+var _ ferry.QueueService = (*Service)(nil)
+
+// Options configure the service.
+type Options struct {
+	Realm  ferry.Realm
+	Logger *slog.Logger
+	// Secret is the HMAC key for receipt handles; random when nil (handles
+	// issued before a restart are then refused).
+	Secret []byte
+}
+
+// QueueInfo describes a queue.
+type QueueInfo struct {
+	Name    string
+	ARN     string
+	Created time.Time
+}
+
+// definition is what the bucket stores for a queue.
+type definition struct {
+	Name     string            `json:"name"`
+	Attrs    map[string]string `json:"attributes"`
+	Created  int64             `json:"created"`  // Unix seconds
+	Modified int64             `json:"modified"` // Unix seconds
+}
+
+// queue is a known queue: its definition and JetStream handles.
+type queue struct {
+	def  definition
+	attr attributes
+	cons jetstream.Consumer
+}
+
+// Service is the queue service.
+type Service struct {
+	engine *natsjs.Engine
+	js     jetstream.JetStream
+	realm  ferry.Realm
+	log    *slog.Logger
+	secret []byte
+	now    func() time.Time
+
+	mu      sync.RWMutex
+	queues  map[string]*queue
+	kv      jetstream.KeyValue
+	watcher jetstream.KeyWatcher
+	ctx     context.Context // cancelled on Stop; bounds long polls
+	cancel  context.CancelFunc
+	started bool
+	stopped bool
+	done    chan struct{}
+}
+
+// New returns a service on engine; Start opens it.
+func New(e *natsjs.Engine, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Realm == (ferry.Realm{}) {
+		opts.Realm = ferry.DefaultRealm
+	}
+	secret := opts.Secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{engine: e, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
+		queues: map[string]*queue{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+}
+
+// Start opens the bucket, loads every existing queue (re-declaring its
+// stream and consumer) and watches for queues created elsewhere. Idempotent.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return nil
+	}
+	if s.stopped {
+		return ferry.Errorf(ferry.EUNAVAILABLE, "queue service is stopped")
+	}
+	s.js = s.engine.JetStream()
+	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 1})
+	if err != nil {
+		return err
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("watch queues: %w", err)
+	}
+	for u := range w.Updates() {
+		if u == nil {
+			break
+		}
+		if err := s.applyLocked(ctx, u, true); err != nil {
+			_ = w.Stop()
+			return err
+		}
+	}
+	s.kv, s.watcher, s.started = kv, w, true
+	go s.watch(w)
+	return nil
+}
+
+// Stop ends long polls and the watch. Idempotent.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	s.cancel()
+	started, w := s.started, s.watcher
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	_ = w.Stop()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (s *Service) watch(w jetstream.KeyWatcher) {
+	defer close(s.done)
+	for u := range w.Updates() {
+		if u == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+		s.mu.Lock()
+		if err := s.applyLocked(ctx, u, false); err != nil {
+			s.log.Warn("queue definition update", "queue", u.Key(), "err", err)
+		}
+		s.mu.Unlock()
+		cancel()
+	}
+}
+
+// applyLocked brings the cache in line with one bucket entry. With ensure,
+// the stream and consumer are re-declared (startup heals a crash between
+// declaring the stream and storing the definition).
+func (s *Service) applyLocked(ctx context.Context, e jetstream.KeyValueEntry, ensure bool) error {
+	name := e.Key()
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(s.queues, name)
+		return nil
+	}
+	var def definition
+	if err := json.Unmarshal(e.Value(), &def); err != nil {
+		return fmt.Errorf("queue %q definition: %w", name, err)
+	}
+	a, err := parseAttributes(def.Attrs)
+	if err != nil {
+		return fmt.Errorf("queue %q: %w", name, err)
+	}
+	if q, ok := s.queues[name]; ok && !ensure {
+		q2 := *q
+		q2.def, q2.attr = def, a
+		s.queues[name] = &q2
+		return nil
+	}
+	var cons jetstream.Consumer
+	if ensure {
+		cons, err = s.declare(ctx, name, a)
+	} else {
+		cons, err = s.js.Consumer(ctx, streamName(name), consumerName)
+	}
+	if err != nil {
+		return err
+	}
+	s.queues[name] = &queue{def: def, attr: a, cons: cons}
+	return nil
+}
+
+// declare creates or updates the stream and consumer of a queue.
+func (s *Service) declare(ctx context.Context, name string, a attributes) (jetstream.Consumer, error) {
+	st, err := s.engine.EnsureStream(ctx, jetstream.StreamConfig{
+		Name:              streamName(name),
+		Subjects:          []string{subjPrefix + name + ".>"},
+		Retention:         jetstream.WorkQueuePolicy,
+		MaxAge:            a.Retention,
+		Discard:           jetstream.DiscardOld,
+		AllowMsgSchedules: true,
+		AllowRollup:       true,
+		Duplicates:        2 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue %q: %w", name, err)
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		FilterSubject: readySubject(name),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait(a.Visibility),
+		MaxDeliver:    -1,
+		MaxAckPending: maxInFlight,
+		MaxWaiting:    maxWaiting,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue %q consumer: %w", name, err)
+	}
+	return cons, nil
+}
+
+// ackWait is the consumer's AckWait for a visibility timeout; a zero
+// visibility is applied per receive with an immediate NAK.
+func ackWait(v time.Duration) time.Duration {
+	if v <= 0 {
+		return time.Second
+	}
+	return v
+}
+
+func streamName(queue string) string   { return streamPrefix + queue }
+func readySubject(queue string) string { return subjPrefix + queue + ".m" }
+func delaySubject(queue, id string) string {
+	return subjPrefix + queue + ".d." + id
+}
+
+// lookup returns a known queue or ENOTFOUND.
+func (s *Service) lookup(name string) (*queue, error) {
+	s.mu.RLock()
+	q, ok := s.queues[name]
+	started := s.started && !s.stopped
+	s.mu.RUnlock()
+	if !started {
+		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "queue service is not running")
+	}
+	if !ok {
+		return nil, ferry.Errorf(ferry.ENOTFOUND, "queue %q does not exist", name)
+	}
+	return q, nil
+}
+
+// Info returns a queue's name, ARN and creation time. Errors: ENOTFOUND.
+func (s *Service) Info(name string) (*QueueInfo, error) {
+	q, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.info(q), nil
+}
+
+func (s *Service) info(q *queue) *QueueInfo {
+	return &QueueInfo{Name: q.def.Name, ARN: s.realm.QueueARN(q.def.Name), Created: time.Unix(q.def.Created, 0).UTC()}
+}
+
+// ListQueues returns the queues whose name starts with prefix, sorted by name.
+func (s *Service) ListQueues(ctx context.Context, prefix string) ([]QueueInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []QueueInfo
+	for name, q := range s.queues {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, *s.info(q))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// queueName resolves a queue name or ARN to a name.
+func queueName(nameOrARN string) string {
+	if strings.HasPrefix(nameOrARN, "arn:") {
+		if a, err := ferry.ParseARN(nameOrARN); err == nil && a.Kind == ferry.KindQueue {
+			return a.Name
+		}
+	}
+	return nameOrARN
+}
