@@ -143,7 +143,9 @@ func TestFunctionEventSubjectNullAndNoAttributes(t *testing.T) {
 	if req.Qualifier != "live" {
 		t.Errorf("qualifier = %q, want live", req.Qualifier)
 	}
-	var ev struct{ Records []struct{ Sns map[string]json.RawMessage } }
+	var ev struct {
+		Records []struct{ Sns map[string]json.RawMessage }
+	}
 	if err := json.Unmarshal(req.Payload, &ev); err != nil {
 		t.Fatal(err)
 	}
