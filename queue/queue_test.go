@@ -27,15 +27,15 @@ type harness struct {
 	svc *queue.Service
 	// restart stops the service and its engine and starts both again on
 	// the same data.
-	restart func(t *testing.T) *queue.Service
+	restart func(t testing.TB) *queue.Service
 }
 
 // newJetStream starts a real embedded JetStream in a temp dir.
-func newJetStream(t *testing.T) *harness {
+func newJetStream(t testing.TB) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	secret := []byte("test-secret")
-	start := func(t *testing.T) (*natsjs.Engine, *queue.Service) {
+	start := func(t testing.TB) (*natsjs.Engine, *queue.Service) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		e := natsjs.New(natsjs.Config{DataDir: dir})
@@ -60,7 +60,7 @@ func newJetStream(t *testing.T) *harness {
 		e.Stop(ctx)
 	}
 	t.Cleanup(func() { stop() })
-	h.restart = func(t *testing.T) *queue.Service {
+	h.restart = func(t testing.TB) *queue.Service {
 		stop()
 		e, h.svc = start(t)
 		return h.svc
@@ -70,7 +70,7 @@ func newJetStream(t *testing.T) *harness {
 
 func TestConformanceJetStream(t *testing.T) {
 	t.Parallel()
-	runConformance(t, newJetStream)
+	runConformance(t, func(t *testing.T) *harness { return newJetStream(t) })
 }
 
 // setup returns a started service and a context for one test.
