@@ -52,7 +52,7 @@ func (l *loader) nameOf(r *resource, at *yaml.Node) string {
 	name := r.id
 	if prop != "" {
 		if v := mapGet(r.props, prop); v != nil {
-			name = l.str(v, "Resources."+r.id+".Properties."+prop)
+			name = l.str(v, l.resPath+"."+r.id+".Properties."+prop)
 		}
 	}
 	if name == "" || (r.typ != typeBus && !ferry.ValidResourceName(name)) {
@@ -68,7 +68,7 @@ func (l *loader) ruleBus(r *resource) string {
 	if r.bus == "" {
 		r.bus = "default"
 		if v := mapGet(r.props, "EventBusName"); v != nil {
-			r.bus = l.busName(v, "Resources."+r.id+".Properties.EventBusName")
+			r.bus = l.busName(v, l.resPath+"."+r.id+".Properties.EventBusName")
 		}
 	}
 	return r.bus

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/ferry-run/ferry"
@@ -58,6 +59,7 @@ type loader struct {
 	warns []Warning
 	work  int
 
+	resPath  string // "resources.Resources" (serverless) or "Resources" (SAM)
 	raw      *yaml.Node                // the document's root mapping
 	resolved map[*yaml.Node]*yaml.Node // variable resolution, by raw node
 	busy     map[*yaml.Node]bool       // nodes being resolved (cycle check)
@@ -98,13 +100,18 @@ func load(path, dir string, data []byte, opts LoadOptions) (st *Stack, warns []W
 		l.fail(l.raw, "the top level must be a mapping")
 	}
 	if mapGet(l.raw, "service") != nil {
-		l.sls = true
+		l.sls, l.resPath = true, "resources.Resources"
 		st = l.serverless()
 	} else if mapGet(l.raw, "Resources") != nil || mapGet(l.raw, "Transform") != nil {
+		l.resPath = "Resources"
 		st = l.sam()
 	} else {
 		l.fail(l.raw, "neither a serverless.yml (no service key) nor a SAM template (no Resources)")
 	}
+	sort.SliceStable(l.warns, func(i, j int) bool {
+		a, b := l.warns[i], l.warns[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
 	if err := st.Validate(); err != nil {
 		return nil, l.warns, ferry.Errorf(ferry.ErrorCode(err), "%s: %s", path, ferry.ErrorMessage(err))
 	}

@@ -229,9 +229,11 @@ func (l *loader) json(n *yaml.Node, path string) string {
 		}
 		return s
 	}
-	b, err := json.Marshal(l.value(n, path))
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(l.value(n, path)); err != nil {
 		l.fail(n, "%s: %v", path, err)
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -39,8 +39,11 @@ func (l *loader) buildResources() {
 		if r.node == nil {
 			continue
 		}
-		path := "Resources." + id
-		l.checkKeys(r.node, path, "Type Properties", "DependsOn DeletionPolicy UpdateReplacePolicy Metadata")
+		path := l.resPath + "." + id
+		l.checkKeys(r.node, path, "Type Properties Condition", "DependsOn DeletionPolicy UpdateReplacePolicy Metadata")
+		if c := mapGet(r.node, "Condition"); c != nil {
+			l.warn(c, path+".Condition", "conditions are not supported by Ferry; the resource is always created")
+		}
 		pp := path + ".Properties"
 		switch {
 		case r.typ == typeQueue:
@@ -289,7 +292,7 @@ func (l *loader) applyEventInvokeConfigs() {
 		if r.typ != "AWS::Lambda::EventInvokeConfig" || r.node == nil {
 			continue
 		}
-		pp := "Resources." + id + ".Properties"
+		pp := l.resPath + "." + id + ".Properties"
 		l.checkKeys(r.props, pp, "FunctionName Qualifier MaximumRetryAttempts MaximumEventAgeInSeconds DestinationConfig", "")
 		fnN := mapGet(r.props, "FunctionName")
 		if fnN == nil {

@@ -73,7 +73,7 @@ func mapHasType(n *yaml.Node, prefix string) bool {
 }
 
 func (l *loader) samFunction(r *resource, globals *yaml.Node) {
-	pp := "Resources." + r.id + ".Properties"
+	pp := l.resPath + "." + r.id + ".Properties"
 	props := r.props
 	l.checkKeys(props, pp, samFunctionKeys, samFunctionIgnored)
 	pick := func(key string) (*yaml.Node, string) {
@@ -318,4 +318,3 @@ func (l *loader) samState(props *yaml.Node, pp string) bool {
 	}
 	return true
 }
-
