@@ -109,6 +109,19 @@ func TestMD5OfAttributesIsOrderAndTypeSensitive(t *testing.T) {
 	if queue.MD5OfAttributes(a) == queue.MD5OfAttributes(c) {
 		t.Fatal("a different data type gave the same digest")
 	}
+	// Digests published by other SQS implementations' tests.
+	vectors := []struct {
+		attrs map[string]ferry.MessageAttribute
+		want  string
+	}{
+		{map[string]ferry.MessageAttribute{"SellerName": {DataType: "String", StringValue: "Example Store"}}, "cd28f3b68aeee4b2eac9c66f2f694b58"},
+		{map[string]ferry.MessageAttribute{"ordinal": {DataType: "Number", StringValue: "1"}, "category": {DataType: "String", StringValue: "test"}}, "d21ae90c49061e927f57df5f5d72be1f"},
+	}
+	for _, v := range vectors {
+		if got := queue.MD5OfAttributes(v.attrs); got != v.want {
+			t.Errorf("MD5OfAttributes(%v) = %s, want %s", v.attrs, got, v.want)
+		}
+	}
 	if got := queue.MD5OfAttributes(nil); got != "" {
 		t.Fatalf("no attributes: got %q, want empty", got)
 	}
