@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/async"
+	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
+	"github.com/ferry-run/ferry/bus"
+	"github.com/ferry-run/ferry/catalog"
+	"github.com/ferry-run/ferry/destination"
+	"github.com/ferry-run/ferry/history"
+	"github.com/ferry-run/ferry/natsjs"
+	"github.com/ferry-run/ferry/nodeboot"
+	"github.com/ferry-run/ferry/queue"
+	"github.com/ferry-run/ferry/sandbox"
+	"github.com/ferry-run/ferry/topic"
+)
+
+// Config is everything a Ferry server needs to start.
+type Config struct {
+	DataDir string
+	// APIAddr serves the AWS APIs (Lambda, SQS, SNS, EventBridge).
+	APIAddr string
+	// ClockScale multiplies AWS's async durations (retry delays, backoff,
+	// max event age, destination retries); 1 is AWS's clock.
+	ClockScale float64
+	Realm      ferry.Realm
+	NodeBinary string
+	// IdleTimeout reaps function instances idle this long.
+	IdleTimeout time.Duration
+	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
+	SyncAlways bool
+	Logger     *slog.Logger
+	// OnLog receives every function log line as it is written.
+	OnLog func(function, requestID string, line []byte)
+}
+
+// lifecycle is a long-lived part of the server.
+type lifecycle struct {
+	name  string
+	start func(context.Context) error
+	stop  func(context.Context) error
+}
+
+// Main is one running Ferry server: the embedded engine and every service,
+// wired together. It is the only place that knows all the parts.
+type Main struct {
+	Config Config
+
+	Engine    *natsjs.Engine
+	Functions *catalog.Store
+	History   *history.Store
+	Queues    *queue.Service
+	Topics    *topic.Service
+	Buses     *bus.Service
+	Pool      *sandbox.Pool
+	Async     *async.Engine
+	Lambda    *lambdaapi.API
+
+	api     *http.Server
+	apiLn   net.Listener
+	started []lifecycle
+}
+
+// NewMain returns an unstarted server for cfg.
+func NewMain(cfg Config) *Main {
+	if cfg.ClockScale <= 0 {
+		cfg.ClockScale = 1
+	}
+	if cfg.Realm == (ferry.Realm{}) {
+		cfg.Realm = ferry.DefaultRealm
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.APIAddr == "" {
+		cfg.APIAddr = "127.0.0.1:4566"
+	}
+	return &Main{Config: cfg}
+}
+
+// Run starts every part in dependency order; on failure it stops what it
+// started and returns the error.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	if cfg.DataDir == "" {
+		return errors.New("ferry: a data directory is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	secret, err := receiptSecret(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	bootstrap, err := nodeboot.Install(filepath.Join(cfg.DataDir, "runtime"))
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger
+	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
+
+	m.Engine = natsjs.New(natsjs.Config{DataDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.SyncAlways, Logger: log})
+	m.Functions = catalog.New(m.Engine, log)
+	m.History = history.New(m.Engine, history.Options{})
+	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
+	m.Pool = sandbox.New(sandbox.Options{
+		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
+		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: cfg.OnLog,
+	})
+	m.Async = async.New(m.Engine, async.Options{
+		Functions: m.Functions, History: m.History, Runner: m.Pool,
+		ClockScale: cfg.ClockScale, Logger: log,
+	})
+	m.Topics = topic.New(m.Engine, topic.Options{
+		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second),
+		Targets: topic.Targets{Functions: m.Async, Queues: m.Queues},
+	})
+	m.Buses = bus.New(m.Engine, bus.Options{
+		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second),
+		Targets: bus.Targets{Functions: m.Async, Queues: m.Queues, Topics: m.Topics},
+	})
+	m.Async.SetRouter(destination.New(cfg.Realm, destination.Targets{
+		Queues: m.Queues, Topics: m.Topics, Buses: m.Buses, Functions: m.Async,
+	}))
+	m.Functions.OnChange(m.Async.FunctionChanged)
+	m.Lambda = lambdaapi.New(lambdaapi.Config{
+		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
+		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
+	})
+
+	parts := []lifecycle{
+		{"engine", m.Engine.Start, m.Engine.Stop},
+		{"functions", m.Functions.Start, m.Functions.Stop},
+		{"history", m.History.Start, m.History.Stop},
+		{"queues", m.Queues.Start, m.Queues.Stop},
+		{"sandbox", m.Pool.Start, m.Pool.Stop},
+		{"async", m.Async.Start, m.Async.Stop},
+		{"topics", m.Topics.Start, m.Topics.Stop},
+		{"buses", m.Buses.Start, m.Buses.Stop},
+		{"async workers", m.Async.StartWorkers, func(context.Context) error { return nil }},
+		{"api", m.startAPI, m.stopAPI},
+	}
+	for _, p := range parts {
+		if err := p.start(ctx); err != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			m.Close(stopCtx)
+			return fmt.Errorf("ferry: start %s: %w", p.name, err)
+		}
+		m.started = append(m.started, p)
+	}
+	return nil
+}
+
+// Close stops every started part in reverse order: front doors first, then
+// the async workers (running invocations finish until ctx ends), the
+// function instances, the services and finally the engine.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(m.started) - 1; i >= 0; i-- {
+		p := m.started[i]
+		if err := p.stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+		}
+	}
+	m.started = nil
+	return errors.Join(errs...)
+}
+
+// APIURL is the base URL of the AWS APIs once running.
+func (m *Main) APIURL() string { return "http://" + m.apiLn.Addr().String() }
+
+func (m *Main) startAPI(context.Context) error {
+	ln, err := net.Listen("tcp", m.Config.APIAddr)
+	if err != nil {
+		return err
+	}
+	m.apiLn = ln
+	m.api = &http.Server{Handler: m.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Config.Logger.Error("api server", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (m *Main) stopAPI(ctx context.Context) error {
+	return m.api.Shutdown(ctx)
+}
+
+// receiptSecret is the queue receipt-handle key, kept in the data dir so
+// handles stay valid across restarts.
+func receiptSecret(dir string) ([]byte, error) {
+	p := filepath.Join(dir, "receipt.key")
+	if b, err := os.ReadFile(p); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return b, os.WriteFile(p, b, 0o600)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ferry-run/ferry"
+)
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "ferry",
+		Short:         "Durable asynchronous Lambda functions and destinations, on one machine or a NATS cluster",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServerCommand())
+	return root
+}
+
+// serverFlags are the flags shared by commands that start a server.
+type serverFlags struct {
+	dataDir    string
+	apiAddr    string
+	clockScale float64
+	region     string
+	account    string
+	node       string
+	idle       time.Duration
+	syncAlways bool
+	logLevel   string
+}
+
+func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
+	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory (JetStream store, function code)")
+	fs.StringVar(&f.apiAddr, "api", "127.0.0.1:4566", "address of the AWS APIs (Lambda, SQS, SNS, EventBridge)")
+	fs.Float64Var(&f.clockScale, "clock-scale", 1, "multiply AWS's async delays (retries, backoff, max event age) by this; 0.01 makes a minute 600 ms")
+	fs.StringVar(&f.region, "region", ferry.DefaultRegion, "region in ARNs")
+	fs.StringVar(&f.account, "account", ferry.DefaultAccount, "account id in ARNs")
+	fs.StringVar(&f.node, "node", "node", "Node.js binary for nodejs* runtimes")
+	fs.DurationVar(&f.idle, "idle-timeout", 5*time.Minute, "stop function instances idle this long")
+	fs.BoolVar(&f.syncAlways, "sync-always", false, "fsync every write (survives power loss; slower)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "server log level: debug, info, warn, error")
+}
+
+func (f *serverFlags) config() (Config, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.clockScale <= 0 {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
+	}
+	return Config{
+		DataDir: f.dataDir, APIAddr: f.apiAddr, ClockScale: f.clockScale,
+		Realm:      ferry.Realm{Region: f.region, Account: f.account},
+		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+	}, nil
+}
