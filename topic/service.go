@@ -70,9 +70,12 @@ type Service struct {
 	stream jetstream.Stream
 	signer *signer
 
-	mu      sync.RWMutex
-	topics  map[string]*topicState
-	subs    map[string]*subRunner // by subscription id
+	mu     sync.RWMutex
+	topics map[string]*topicState
+	subs   map[string]*subRunner // by subscription id
+	// gone holds, per deleted key, the newest revision known deleted, so a
+	// late watch update of an older revision does not resurrect it.
+	gone    map[string]uint64
 	started bool
 	stopped bool
 
@@ -111,6 +114,7 @@ func New(e *natsjs.Engine, opts Options) *Service {
 		ackWait: 60 * time.Second,
 		topics:  map[string]*topicState{},
 		subs:    map[string]*subRunner{},
+		gone:    map[string]uint64{},
 	}
 }
 
@@ -193,10 +197,11 @@ func (s *Service) apply(ctx context.Context, u jetstream.KeyValueEntry) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		cur := s.topics[id]
-		if cur != nil && cur.rev >= u.Revision() {
+		if cur != nil && cur.rev >= u.Revision() || s.gone[u.Key()] >= u.Revision() {
 			return
 		}
 		if deleted {
+			s.gone[u.Key()] = u.Revision()
 			delete(s.topics, id)
 			return
 		}
@@ -241,11 +246,16 @@ func (s *Service) Stop(ctx context.Context) error {
 	if s.watcher != nil {
 		_ = s.watcher.Stop()
 	}
-	for _, r := range runners {
-		r.stop()
-	}
+	// Phase one: stop fetching and let in-flight deliveries finish; phase
+	// two, when ctx ends first: cancel them (JetStream redelivers).
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() {
+		for _, r := range runners {
+			r.stop()
+		}
+		s.wg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():

@@ -32,7 +32,7 @@ type signer struct {
 	cert []byte // PEM
 
 	mu    sync.Mutex
-	cache map[string]string
+	cache map[string]*sigEntry
 }
 
 type signerRecord struct {
@@ -57,7 +57,7 @@ func loadSigner(ctx context.Context, kv jetstream.KeyValue) (*signer, error) {
 			if err != nil {
 				return nil, fmt.Errorf("signing key: %w", err)
 			}
-			return &signer{key: key, cert: rec.Cert, cache: map[string]string{}}, nil
+			return &signer{key: key, cert: rec.Cert, cache: map[string]*sigEntry{}}, nil
 		}
 		if !isNotFound(err) {
 			return nil, fmt.Errorf("read signing key: %w", err)
@@ -111,16 +111,33 @@ func stringToSign(m *stored, topicArn string) string {
 	return b.String()
 }
 
+// sigEntry is one cached signature; the first caller computes it while
+// concurrent deliveries of the same message wait instead of signing again.
+type sigEntry struct {
+	once sync.Once
+	sig  string
+	err  error
+}
+
 // sign returns the base64 signature of m for version "1" (SHA1withRSA) or
 // "2" (SHA256withRSA).
 func (g *signer) sign(m *stored, topicArn, version string) (string, error) {
 	ck := m.MessageID + "/" + version
 	g.mu.Lock()
-	sig, ok := g.cache[ck]
-	g.mu.Unlock()
-	if ok {
-		return sig, nil
+	e := g.cache[ck]
+	if e == nil {
+		if len(g.cache) >= 4096 {
+			clear(g.cache)
+		}
+		e = &sigEntry{}
+		g.cache[ck] = e
 	}
+	g.mu.Unlock()
+	e.once.Do(func() { e.sig, e.err = g.compute(m, topicArn, version) })
+	return e.sig, e.err
+}
+
+func (g *signer) compute(m *stored, topicArn, version string) (string, error) {
 	msg := []byte(stringToSign(m, topicArn))
 	var raw []byte
 	var err error
@@ -134,14 +151,7 @@ func (g *signer) sign(m *stored, topicArn, version string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sign message %s: %w", m.MessageID, err)
 	}
-	sig = base64.StdEncoding.EncodeToString(raw)
-	g.mu.Lock()
-	if len(g.cache) >= 4096 {
-		clear(g.cache)
-	}
-	g.cache[ck] = sig
-	g.mu.Unlock()
-	return sig, nil
+	return base64.StdEncoding.EncodeToString(raw), nil
 }
 
 // SigningCertificate is the PEM certificate whose key signs notifications;

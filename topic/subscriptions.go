@@ -255,7 +255,7 @@ func (s *Service) putSub(ctx context.Context, rec subRecord, rev uint64) error {
 	}
 	cfg.rev = rev
 	s.mu.Lock()
-	if s.stopped {
+	if s.stopped || s.gone["sub."+rec.ID] >= rev {
 		s.mu.Unlock()
 		return nil
 	}
@@ -277,7 +277,7 @@ func (s *Service) putSub(ctx context.Context, rec subRecord, rev uint64) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
+	if s.stopped || s.gone["sub."+rec.ID] >= rev {
 		return nil
 	}
 	if cur := s.subs[rec.ID]; cur != nil {
@@ -304,7 +304,12 @@ func (s *Service) putSub(ctx context.Context, rec subRecord, rev uint64) error {
 func (s *Service) removeSub(id string, rev uint64) {
 	s.mu.Lock()
 	r := s.subs[id]
-	if r == nil || r.cfg.Load().rev > rev {
+	if r != nil && r.cfg.Load().rev > rev {
+		s.mu.Unlock()
+		return
+	}
+	s.gone["sub."+id] = max(s.gone["sub."+id], rev)
+	if r == nil {
 		s.mu.Unlock()
 		return
 	}

@@ -160,6 +160,9 @@ func (s *Service) DeleteTopic(ctx context.Context, topic string) error {
 		return kvError("delete topic "+name, err)
 	}
 	s.mu.Lock()
+	if cur := s.topics[name]; cur != nil {
+		s.gone["topic."+name] = max(s.gone["topic."+name], cur.rev)
+	}
 	delete(s.topics, name)
 	s.mu.Unlock()
 	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(jetstreamSubject(name))); err != nil {

@@ -1,0 +1,29 @@
+package topic
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ferry-run/ferry"
+)
+
+// BenchmarkFanout10Queues publishes to a topic with 10 queue subscriptions
+// and waits until every message reached every queue; ns/op is per published
+// message (10 deliveries, each enveloped and signed once per message).
+func BenchmarkFanout10Queues(b *testing.B) {
+	bb := setup(b)
+	bb.topic(b, "fan", nil)
+	for i := range 10 {
+		bb.subscribe(b, "fan", ProtocolSQS, ferry.DefaultRealm.QueueARN(fmt.Sprint("q", i)), nil)
+	}
+	n := ferry.Notification{Message: `{"order":42,"status":"paid"}`}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := bb.svc.Publish(bb.ctx, "fan", n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitFor(b, "fan-out", func() bool { return bb.q.count() == 10*b.N })
+	b.StopTimer()
+	b.ReportMetric(float64(10*b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
