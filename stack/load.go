@@ -59,7 +59,7 @@ type loader struct {
 	warns []Warning
 	work  int
 
-	resPath  string // "resources.Resources" (serverless) or "Resources" (SAM)
+	resPath  string                    // "resources.Resources" (serverless) or "Resources" (SAM)
 	raw      *yaml.Node                // the document's root mapping
 	resolved map[*yaml.Node]*yaml.Node // variable resolution, by raw node
 	busy     map[*yaml.Node]bool       // nodes being resolved (cycle check)

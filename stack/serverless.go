@@ -94,8 +94,12 @@ func (l *loader) serverless() *Stack {
 	for _, r := range generated {
 		l.st.Topics = append(l.st.Topics, Topic{Name: r.name, LogicalID: r.id})
 	}
+	providerEnv := map[string]string{}
+	for _, p := range l.pairs(mapGet(provider, "environment"), "provider.environment") {
+		providerEnv[p.Key] = l.str(p.Value, "provider.environment."+p.Key)
+	}
 	for _, f := range fns {
-		l.slsFunction(f, fns, provider, httpAPI)
+		l.slsFunction(f, fns, provider, httpAPI, providerEnv)
 	}
 	l.applyEventInvokeConfigs()
 	if custom := mapGet(root, "custom"); custom != nil {
@@ -209,7 +213,7 @@ func (l *loader) topicNamed(name string) *resource {
 	return nil
 }
 
-func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yaml.Node) {
+func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yaml.Node, providerEnv map[string]string) {
 	n, path := sf.node, "functions."+sf.key
 	l.checkKeys(n, path, "handler runtime memorySize timeout environment reservedConcurrency maximumRetryAttempts maximumEventAge destinations onError events name package",
 		"description tags role iamRoleStatements iamRoleStatementsName iamRoleStatementsInherit architecture logRetentionInDays disableLogs dependsOn kmsKeyArn ephemeralStorageSize")
@@ -244,13 +248,11 @@ func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yam
 		f.Timeout = seconds(l.int(v, p, 1, 900))
 	}
 	f.Env = map[string]string{}
-	for _, src := range []struct {
-		n    *yaml.Node
-		path string
-	}{{mapGet(provider, "environment"), "provider.environment"}, {mapGet(n, "environment"), path + ".environment"}} {
-		for _, p := range l.pairs(src.n, src.path) {
-			f.Env[p.Key] = l.str(p.Value, join(src.path, p.Key))
-		}
+	for k, v := range providerEnv {
+		f.Env[k] = v
+	}
+	for _, p := range l.pairs(mapGet(n, "environment"), path+".environment") {
+		f.Env[p.Key] = l.str(p.Value, path+".environment."+p.Key)
 	}
 	if len(f.Env) == 0 {
 		f.Env = nil
@@ -308,7 +310,11 @@ func (l *loader) slsDestination(n *yaml.Node, path, cond string, fns []*slsFunc)
 			return l.realm().FunctionARN(f.res.name)
 		}
 	}
-	l.fail(n, "%s: %q is neither an ARN nor a function of this service", path, s)
+	hint := ""
+	if strings.HasPrefix(s, "http") {
+		hint = " (Ref of a queue is its URL; use Fn::GetAtt <Queue>.Arn)"
+	}
+	l.fail(n, "%s: %q is neither an ARN nor a function of this service%s", path, s, hint)
 	return ""
 }
 
