@@ -493,3 +493,27 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+func TestPutEventDedupID(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	mustRule(t, b.svc, bus.Rule{Name: "r", EventPattern: `{"source":["lambda"]}`}, bus.Target{Id: "q", Arn: queueARN + "q"})
+	ev := ferry.BusEvent{Source: "lambda", DetailType: "Lambda Function Invocation Result - Success", Detail: `{"x":1}`, DedupID: "req-1/success"}
+	id1, err := b.svc.PutEvent(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := b.svc.PutEvent(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id1 != id2 {
+		t.Errorf("same DedupID gave ids %s and %s", id1, id2)
+	}
+	// A later, different event is delivered after the first; the duplicate never is.
+	mustPut(t, b.svc, bus.Entry{Source: "lambda", DetailType: "other", Detail: `{}`})
+	b.rec.wait(t, 2)
+	if n := len(b.rec.byTarget("queue:q")); n != 2 {
+		t.Errorf("got %d deliveries, want 2 (one per distinct event)", n)
+	}
+}
