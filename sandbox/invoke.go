@@ -250,8 +250,7 @@ func (in *instance) awaitInit(ctx context.Context, res *ferry.Result) (ok bool, 
 		failure(res, ferry.ErrTypeInit, fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", res.RequestID, exitReason(in.proc.ExitError())), nil)
 	}
 	in.logs.frame(res.ErrorMessage)
-	rss, _ := in.proc.PeakRSS()
-	res.Logs = in.logs.end(res, in.cfg.memory, rss, "error\tError Type: "+res.ErrorType)
+	res.Logs = in.logs.end(res, in.cfg.memory, in.peakRSS(true), "error\tError Type: "+res.ErrorType)
 	return false, nil
 }
 
@@ -369,8 +368,7 @@ func (in *instance) run(ctx context.Context, fn *ferry.Function, req *ferry.Invo
 	if !answered && in.pool.isStopping() {
 		return false, ferry.Errorf(ferry.EUNAVAILABLE, "sandbox: stopping")
 	}
-	rss, _ := in.proc.PeakRSS()
-	res.Logs = in.logs.end(res, in.cfg.memory, rss, status)
+	res.Logs = in.logs.end(res, in.cfg.memory, in.peakRSS(!answered), status)
 	return answered, nil
 }
 

@@ -90,6 +90,16 @@ func fakeRuntime(mode string) int {
 		post("/init/error", "Runtime.ImportModuleError",
 			`{"errorMessage":"Cannot find module 'index'","errorType":"Runtime.ImportModuleError","stackTrace":["at load"]}`)
 		return 1
+	case "echo": // the smallest correct runtime: answer each event with itself
+		for {
+			resp, err := http.Get(api + "/invocation/next")
+			if err != nil {
+				return 3
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			post("/invocation/"+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "", string(body))
+		}
 	case "misbehave":
 		id1 := next()
 		wrongID := post("/invocation/not-"+id1+"/response", "", `"x"`)
