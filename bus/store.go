@@ -89,6 +89,7 @@ func busOrDefault(name string) string {
 type compiledRule struct {
 	Rule
 	pat *pattern.Pattern
+	rev uint64 // KV revision the rule was read at
 }
 
 type compiledArchive struct {
@@ -149,7 +150,7 @@ func (c *cache) apply(key string, rev uint64, val []byte) error {
 		if c.rules[bus] == nil {
 			c.rules[bus] = map[string]*compiledRule{}
 		}
-		c.rules[bus][name] = &compiledRule{Rule: r, pat: p}
+		c.rules[bus][name] = &compiledRule{Rule: r, pat: p, rev: rev}
 	case "archive":
 		name := dec(rest)
 		if val == nil {
@@ -250,6 +251,21 @@ func (s *Service) putJSON(ctx context.Context, key string, v any, create bool) e
 		return ferry.Errorf(ferry.EINTERNAL, "bus: store %s: %v", key, err)
 	}
 	return s.state.apply(key, rev, b)
+}
+
+// updateRule stores a rule only if its key is still at the revision it was
+// read at, so concurrent target updates do not overwrite each other.
+func (s *Service) updateRule(ctx context.Context, r Rule, rev uint64) error {
+	key := ruleKey(r.Bus, r.Name)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	nrev, err := s.kv.Update(ctx, key, b, rev)
+	if err != nil {
+		return ferry.Errorf(ferry.ECONFLICT, "rule %q was changed concurrently; retry: %v", r.Name, err)
+	}
+	return s.state.apply(key, nrev, b)
 }
 
 func (s *Service) deleteKey(ctx context.Context, key string) error {
@@ -472,7 +488,7 @@ func (s *Service) PutTargets(ctx context.Context, bus, rule string, targets []Ta
 	if len(next.Targets) > MaxTargets {
 		return nil, ferry.Errorf(ferry.EINVALID, "rule %q would have %d targets; the limit is %d", rule, len(next.Targets), MaxTargets)
 	}
-	if err := s.putJSON(ctx, ruleKey(bus, rule), next, false); err != nil {
+	if err := s.updateRule(ctx, next, r.rev); err != nil {
 		return nil, err
 	}
 	return failed, nil
@@ -499,7 +515,7 @@ func (s *Service) RemoveTargets(ctx context.Context, bus, rule string, ids []str
 		}
 		next.Targets = slices.Delete(next.Targets, i, i+1)
 	}
-	if err := s.putJSON(ctx, ruleKey(bus, rule), next, false); err != nil {
+	if err := s.updateRule(ctx, next, r.rev); err != nil {
 		return nil, err
 	}
 	return failed, nil
