@@ -1,7 +1,9 @@
 package supervisor
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -14,7 +16,62 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// parentEnv makes the test binary act as a server that starts a child and waits.
+const parentEnv = "SUPERVISOR_TEST_PARENT"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(parentEnv) != "" {
+		p, err := Start(Spec{Path: "sleep", Args: []string{"300"}, Env: []string{"PATH=/usr/bin:/bin"}})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println(p.Pid())
+		select {}
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func TestServerKilledKillsChildren(t *testing.T) {
+	t.Parallel()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := exec.Command(self)
+	server.Env = append(os.Environ(), parentEnv+"=1")
+	stdout, err := server.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("server said %q", line)
+	}
+	if deadOrZombie(child) {
+		t.Fatalf("child %d not running", child)
+	}
+	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	server.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for !deadOrZombie(child) {
+		if time.Now().After(deadline) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("child %d survived kill -9 of its server", child)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 type lines struct {
 	mu sync.Mutex
