@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,13 +38,15 @@ func (s *Service) Redrive(ctx context.Context, dlq, destination string) (int, er
 	if destination == "" && len(sources) == 0 {
 		return 0, ferry.Errorf(ferry.EINVALID, "no queue uses %q as its dead-letter queue; give a destination", dlq)
 	}
-	c, err := s.counts(ctx, q, false)
+	st, err := s.js.Stream(ctx, streamName(dlq))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("queue %q: %w", dlq, err)
 	}
 	moved := 0
-	for remaining := int(c.visible + c.inFlight); remaining > 0; {
-		msgs, err := collect(q.cons.FetchNoWait(min(remaining, 256)))
+	for remaining := int(st.CachedInfo().State.Msgs); remaining > 0; {
+		// A short wait, not a no-wait pull: the consumer may not have
+		// caught up with a message stored a moment ago.
+		msgs, err := collect(q.cons.Fetch(min(remaining, 256), jetstream.FetchMaxWait(200*time.Millisecond)))
 		if err != nil {
 			return moved, err
 		}
