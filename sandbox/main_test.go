@@ -100,6 +100,32 @@ func fakeRuntime(mode string) int {
 			resp.Body.Close()
 			post("/invocation/"+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "", string(body))
 		}
+	case "double-next": // two concurrent GET /next: the second is refused
+		codes := make(chan int, 2)
+		ids := make(chan string, 2)
+		for range 2 {
+			go func() {
+				resp, err := http.Get(api + "/invocation/next")
+				if err != nil {
+					codes <- -1
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				codes <- resp.StatusCode
+				if resp.StatusCode == 200 {
+					ids <- resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+				}
+			}()
+		}
+		id := <-ids
+		refused := <-codes
+		if refused == 200 {
+			refused = <-codes
+		}
+		post("/invocation/"+id+"/response", "", fmt.Sprintf(`{"secondNext":%d}`, refused))
+		next()
+		return 0
 	case "misbehave":
 		id1 := next()
 		wrongID := post("/invocation/not-"+id1+"/response", "", `"x"`)

@@ -446,3 +446,68 @@ func TestStateTransitions(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondConcurrentNextRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	res := b.invoke(t, fakeFn(t, "doublenext", "double-next"), `{}`)
+	if got, want := string(res.Payload), `{"secondNext":403}`; got != want {
+		t.Errorf("payload = %s, want %s", got, want)
+	}
+}
+
+func TestMaxInstancesThrottles(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{MaxInstances: 2})
+	fn := goFn("max2")
+	results := make(chan *ferry.Result, 2)
+	for range 2 {
+		go func() {
+			res, _ := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{Payload: json.RawMessage(`{"op":"sleep","ms":1000}`)})
+			results <- res
+		}()
+	}
+	waitFor(t, "two busy instances", func() bool { busy, _ := b.pool.Stats("max2"); return busy == 2 })
+	_, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{Payload: json.RawMessage(`{"op":"echo"}`)})
+	if ferry.ErrorCode(err) != ferry.ETHROTTLED {
+		t.Errorf("third invoke: %v, want ETHROTTLED", err)
+	}
+	pids := map[int]bool{}
+	for range 2 {
+		pids[decode(t, <-results).Pid] = true
+	}
+	if len(pids) != 2 {
+		t.Errorf("concurrent invokes ran on %d instances, want 2", len(pids))
+	}
+	if busy, idle := b.pool.Stats("max2"); busy != 0 || idle != 2 {
+		t.Errorf("Stats = %d %d, want 0 busy 2 idle", busy, idle)
+	}
+}
+
+func TestStopDuringInvoke(t *testing.T) {
+	t.Parallel()
+	p := New(Options{})
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fn := goFn("inflight")
+	errs := make(chan error, 1)
+	go func() {
+		_, err := p.Invoke(context.Background(), fn, &ferry.InvokeRequest{Payload: json.RawMessage(`{"op":"sleep","ms":30000}`)})
+		errs <- err
+	}()
+	waitFor(t, "invoke in flight", func() bool { busy, _ := p.Stats("inflight"); return busy == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if ferry.ErrorCode(err) != ferry.EUNAVAILABLE {
+			t.Errorf("in-flight invoke: %v, want EUNAVAILABLE", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("in-flight invoke did not return after Stop")
+	}
+}
