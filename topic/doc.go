@@ -25,7 +25,8 @@
 // a message is kept until every subscription's consumer has acknowledged it.
 // A delivery is acknowledged only after its target accepted it (the queue or
 // the function's async queue stored it, the HTTP endpoint answered 2xx), so a
-// crash or restart redelivers, never loses: delivery is at-least-once. The
+// crash or restart redelivers, never loses: delivery is at-least-once (a
+// delivery in flight at a crash is redelivered when its 60 s ack wait ends). The
 // redelivered copy is deduplicated downstream: queue deliveries carry the
 // DedupID "<messageId>:<subscriptionId>" and function deliveries the request
 // id derived (UUID v5) from the same pair.
