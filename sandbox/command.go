@@ -17,10 +17,11 @@ const defaultPath = "/usr/local/bin:/usr/bin:/bin"
 
 // command is how one runtime starts.
 type command struct {
-	path    string
-	args    []string
-	execEnv string // AWS_EXECUTION_ENV, "" for OS-only runtimes
-	rtDir   string // LAMBDA_RUNTIME_DIR
+	path     string
+	args     []string
+	execEnv  string // AWS_EXECUTION_ENV, "" for OS-only runtimes
+	taskRoot string // LAMBDA_TASK_ROOT and working directory: the absolute code directory
+	rtDir    string // LAMBDA_RUNTIME_DIR
 }
 
 // isNodeRuntime reports whether rt is nodejsNN.x.
@@ -39,19 +40,27 @@ func isNodeRuntime(rt string) bool {
 
 // commandFor returns the command that starts fn's runtime, or EINVALID.
 func (p *Pool) commandFor(fn *ferry.Function) (command, error) {
+	if fn.CodeDir == "" {
+		return command{}, ferry.Errorf(ferry.EINVALID, "function %q has no code directory", fn.Name)
+	}
+	root, err := filepath.Abs(fn.CodeDir)
+	if err != nil {
+		return command{}, ferry.Errorf(ferry.EINVALID, "function %q: code directory %q: %v", fn.Name, fn.CodeDir, err)
+	}
 	switch rt := fn.Runtime; {
 	case rt == "provided" || rt == "provided.al2" || rt == "provided.al2023":
-		return command{path: filepath.Join(fn.CodeDir, "bootstrap"), rtDir: fn.CodeDir}, nil
+		return command{path: filepath.Join(root, "bootstrap"), taskRoot: root, rtDir: root}, nil
 	case isNodeRuntime(rt):
 		if p.opts.NodeBootstrap == "" {
 			return command{}, ferry.Errorf(ferry.EINVALID, "runtime %q needs Ferry's Node.js bootstrap, but none is configured", rt)
 		}
 		heap := fn.MemoryMB() * 9 / 10
 		return command{
-			path:    p.opts.NodeBinary,
-			args:    []string{"--max-old-space-size=" + strconv.Itoa(heap), p.opts.NodeBootstrap},
-			execEnv: "AWS_Lambda_" + rt,
-			rtDir:   filepath.Dir(p.opts.NodeBootstrap),
+			path:     p.opts.NodeBinary,
+			args:     []string{"--max-old-space-size=" + strconv.Itoa(heap), p.opts.NodeBootstrap},
+			execEnv:  "AWS_Lambda_" + rt,
+			taskRoot: root,
+			rtDir:    filepath.Dir(p.opts.NodeBootstrap),
 		}, nil
 	default:
 		return command{}, ferry.Errorf(ferry.EINVALID,
@@ -70,7 +79,7 @@ func (p *Pool) environ(fn *ferry.Function, cmd command, apiAddr string, now time
 	env := map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":          apiAddr,
 		"_HANDLER":                        fn.Handler,
-		"LAMBDA_TASK_ROOT":                fn.CodeDir,
+		"LAMBDA_TASK_ROOT":                cmd.taskRoot,
 		"LAMBDA_RUNTIME_DIR":              cmd.rtDir,
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
 		"AWS_LAMBDA_FUNCTION_VERSION":     ferry.LatestVersion,

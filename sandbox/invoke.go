@@ -29,6 +29,12 @@ const exitWait = 2 * time.Second
 // unsupported runtime, ETHROTTLED when the function's concurrency is in use,
 // EUNAVAILABLE when the pool is not running or ctx ended (joined with ctx.Err()).
 func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.InvokeRequest) (*ferry.Result, error) {
+	if fn == nil {
+		return nil, ferry.Errorf(ferry.EINVALID, "sandbox: invoke without a function")
+	}
+	if req == nil {
+		req = &ferry.InvokeRequest{}
+	}
 	cmd, err := p.commandFor(fn)
 	if err != nil {
 		return nil, err
@@ -173,7 +179,7 @@ func (p *Pool) spawn(fs *fnState, fn *ferry.Function, cmd command) (*instance, e
 	in.start = time.Now()
 	_ = in.transition(Initializing)
 	proc, err := supervisor.Start(supervisor.Spec{
-		Path: cmd.path, Args: cmd.args, Dir: fn.CodeDir,
+		Path: cmd.path, Args: cmd.args, Dir: cmd.taskRoot,
 		Env:    p.environ(fn, cmd, in.srv.Addr(), in.start),
 		Output: in.logs.line,
 	})

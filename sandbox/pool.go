@@ -27,13 +27,17 @@ const initTimeout = 10 * time.Second
 
 // Options configure a Pool.
 type Options struct {
-	Realm         ferry.Realm // for the invoked function ARN and AWS_REGION
-	NodeBootstrap string      // path of Ferry's Node.js bootstrap entry script; required only for nodejs* runtimes
-	NodeBinary    string      // default "node"
-	IdleTimeout   time.Duration
-	MaxInstances  int // per function when it has no reserved concurrency
+	Realm         ferry.Realm   // for the invoked function ARN and AWS_REGION
+	NodeBootstrap string        // path of Ferry's Node.js bootstrap entry script; required only for nodejs* runtimes
+	NodeBinary    string        // default "node"
+	IdleTimeout   time.Duration // reap instances idle this long; default 5 min
+	MaxInstances  int           // per function when it has no reserved concurrency; default 32
 	Logger        *slog.Logger
-	OnLog         func(function, requestID string, line []byte) // optional live log stream
+	// OnLog, when set, receives every log line of every instance as it is
+	// read (requestID is "" outside an invocation), including Ferry's START,
+	// END and REPORT lines. It is called synchronously from the instance's
+	// output reader and must not block; line is only valid during the call.
+	OnLog func(function, requestID string, line []byte)
 }
 
 // Pool runs function instances.

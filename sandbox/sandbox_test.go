@@ -345,6 +345,10 @@ func TestBadRuntimes(t *testing.T) {
 	if _, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{}); ferry.ErrorCode(err) != ferry.EINVALID {
 		t.Errorf("node without bootstrap: %v, want EINVALID", err)
 	}
+	noCode := &ferry.Function{Name: "nocode", Runtime: "provided"}
+	if _, err := b.pool.Invoke(context.Background(), noCode, &ferry.InvokeRequest{}); ferry.ErrorCode(err) != ferry.EINVALID {
+		t.Errorf("no code directory: %v, want EINVALID", err)
+	}
 	missing := &ferry.Function{Name: "nobootstrap", Runtime: "provided.al2", CodeDir: t.TempDir()}
 	res := b.invoke(t, missing, `{}`)
 	if res.ErrorType != "Runtime.InvalidEntrypoint" {
