@@ -11,6 +11,10 @@ import (
 // maxLine is the longest line delivered whole; longer output is split.
 const maxLine = 256 << 10
 
+// syncChunks bounds one Sync (64 reads of 32 KiB): a process writing without
+// pause cannot hold its caller.
+const syncChunks = 64
+
 // lineReader reads a non-blocking pipe and splits it into lines. Every read
 // happens under mu, from the background loop or from sync, so a sync that
 // drains the pipe to EAGAIN has delivered everything written before it.
@@ -22,6 +26,7 @@ type lineReader struct {
 	mu      sync.Mutex
 	buf     []byte
 	pending []byte
+	cut     bool // pending continues a line already delivered in part
 	eof     bool
 }
 
@@ -38,11 +43,20 @@ func (lr *lineReader) loop() {
 	if err != nil {
 		return
 	}
-	// rc.Read parks on the poller whenever the callback returns false.
+	// rc.Read parks on the poller whenever the callback returns false. The
+	// lock is taken per chunk so Sync is never starved by a chatty process.
 	_ = rc.Read(func(fd uintptr) bool {
-		lr.mu.Lock()
-		defer lr.mu.Unlock()
-		return lr.drain(int(fd))
+		for {
+			lr.mu.Lock()
+			eof, empty := lr.drain(int(fd), 1)
+			lr.mu.Unlock()
+			if eof {
+				return true
+			}
+			if empty {
+				return false
+			}
+		}
 	})
 	lr.mu.Lock()
 	lr.eof = true
@@ -50,12 +64,13 @@ func (lr *lineReader) loop() {
 	lr.mu.Unlock()
 }
 
-// drain reads until the pipe is empty (false) or closed (true). Caller holds mu.
-func (lr *lineReader) drain(fd int) bool {
+// drain reads up to maxChunks buffers; eof reports a closed pipe, empty an
+// exhausted one. Caller holds mu.
+func (lr *lineReader) drain(fd int, maxChunks int) (eof, empty bool) {
 	if lr.eof {
-		return true
+		return true, true
 	}
-	for {
+	for range maxChunks {
 		n, err := syscall.Read(fd, lr.buf)
 		if n > 0 {
 			lr.split(lr.buf[:n])
@@ -65,11 +80,12 @@ func (lr *lineReader) drain(fd int) bool {
 			continue
 		}
 		if errors.Is(err, syscall.EAGAIN) {
-			return false
+			return false, true
 		}
 		lr.eof = true // n == 0 (all writers closed) or a hard error
-		return true
+		return true, true
 	}
+	return false, false
 }
 
 func (lr *lineReader) split(b []byte) {
@@ -78,7 +94,10 @@ func (lr *lineReader) split(b []byte) {
 		if i < 0 {
 			lr.pending = append(lr.pending, b...)
 			if len(lr.pending) >= maxLine {
-				lr.flushPending()
+				full := len(lr.pending) / maxLine * maxLine
+				lr.emit(lr.pending[:full])
+				lr.pending = append(lr.pending[:0], lr.pending[full:]...)
+				lr.cut = true
 			}
 			return
 		}
@@ -87,8 +106,11 @@ func (lr *lineReader) split(b []byte) {
 			lr.pending = append(lr.pending, line...)
 			line = lr.pending
 		}
-		lr.emit(line)
+		if len(line) > 0 || !lr.cut { // no empty tail after a line cut at maxLine
+			lr.emit(line)
+		}
 		lr.pending = lr.pending[:0]
+		lr.cut = false
 		b = b[i+1:]
 	}
 }
@@ -98,13 +120,20 @@ func (lr *lineReader) flushPending() {
 		lr.emit(lr.pending)
 		lr.pending = lr.pending[:0]
 	}
+	lr.cut = false
 }
 
+// emit delivers line, split into pieces of at most maxLine bytes.
 func (lr *lineReader) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
-	if lr.sink != nil {
-		lr.sink(line)
+	if lr.sink == nil {
+		return
 	}
+	for len(line) > maxLine {
+		lr.sink(line[:maxLine])
+		line = line[maxLine:]
+	}
+	lr.sink(line)
 }
 
 func (lr *lineReader) sync() {
@@ -114,7 +143,7 @@ func (lr *lineReader) sync() {
 	}
 	_ = rc.Control(func(fd uintptr) {
 		lr.mu.Lock()
-		lr.drain(int(fd))
+		lr.drain(int(fd), syncChunks)
 		lr.mu.Unlock()
 	})
 }

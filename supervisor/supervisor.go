@@ -143,7 +143,8 @@ func (p *Process) ExitError() error {
 }
 
 // Sync delivers to the sink every line the process wrote before Sync was
-// called. A line still missing its newline stays buffered.
+// called (up to 2 MiB of backlog). A line still missing its newline stays
+// buffered.
 func (p *Process) Sync() { p.out.sync() }
 
 // PeakRSS returns the peak resident set size in bytes: VmHWM while the process

@@ -204,3 +204,21 @@ func deadOrZombie(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
+
+func TestLargeOutputArrivesWhole(t *testing.T) {
+	t.Parallel()
+	p, out := setup(t, `yes 0123456789 | head -n 300000; head -c 300000 /dev/zero | tr '\0' x; echo; head -c 524288 /dev/zero | tr '\0' y; echo; echo end`)
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.get()
+	if len(got) != 300005 {
+		t.Fatalf("got %d lines, want 300005 (300000 short, two long ones split at %d bytes, end)", len(got), maxLine)
+	}
+	if got[300004] != "end" || len(got[300002]) != maxLine || len(got[300003]) != maxLine {
+		t.Errorf("a line of exactly 2*maxLine: parts %d, %d, then %q", len(got[300002]), len(got[300003]), got[300004])
+	}
+	if got[0] != "0123456789" || len(got[300000]) != maxLine || len(got[300001]) != 300000-maxLine {
+		t.Errorf("unexpected split: first %q, long parts %d and %d bytes", got[0], len(got[300000]), len(got[300001]))
+	}
+}
