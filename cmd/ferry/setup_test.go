@@ -42,6 +42,8 @@ func lambdaClient(m *Main) *lambda.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(m.APIURL()),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		// Throttles must reach the test, not the SDK's retryer.
+		RetryMaxAttempts: 1,
 	})
 }
 
