@@ -35,8 +35,9 @@ type Options struct {
 	Logger        *slog.Logger
 	// OnLog, when set, receives every log line of every instance as it is
 	// read (requestID is "" outside an invocation), including Ferry's START,
-	// END and REPORT lines. It is called synchronously from the instance's
-	// output reader and must not block; line is only valid during the call.
+	// END and REPORT lines. It is called synchronously (from the instance's
+	// output reader, or the invoking goroutine for Ferry's own lines) and must
+	// not block; line is only valid during the call.
 	OnLog func(function, requestID string, line []byte)
 }
 
