@@ -1,6 +1,9 @@
 package stack_test
 
 import (
+	"fmt"
+	"runtime"
+	"time"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -209,6 +212,16 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				buf := make([]byte, 1<<20)
+				panic(fmt.Sprintf("slow input %q\n%s", data, buf[:runtime.Stack(buf, true)]))
+			}
+		}()
 		st, _, err := stack.LoadFile(p, stack.LoadOptions{Env: func(string) (string, bool) { return "", false }})
 		if err == nil && st == nil {
 			t.Fatal("nil stack without an error")
