@@ -2,13 +2,13 @@ package stack_test
 
 import (
 	"fmt"
-	"runtime"
-	"time"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/stack"
