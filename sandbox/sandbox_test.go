@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -513,5 +514,32 @@ func TestStopDuringInvoke(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("in-flight invoke did not return after Stop")
+	}
+}
+
+func TestClientContextAndTrace(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	cc := base64.StdEncoding.EncodeToString([]byte(`{"custom":{"k":"v"}}`))
+	req := &ferry.InvokeRequest{Payload: json.RawMessage(`{"op":"context"}`), ClientContext: cc, TraceID: "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}
+	res, err := b.pool.Invoke(context.Background(), goFn("ctxfn"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Custom map[string]string `json:"custom"`
+		Trace  string            `json:"trace"`
+	}
+	if err := json.Unmarshal(res.Payload, &got); err != nil {
+		t.Fatalf("payload %s: %v", res.Payload, err)
+	}
+	if got.Custom["k"] != "v" || got.Trace != req.TraceID {
+		t.Errorf("function saw client context %v and trace %q", got.Custom, got.Trace)
+	}
+	// Without a trace id the runtime still receives one.
+	got.Trace = ""
+	json.Unmarshal(b.invoke(t, goFn("ctxfn"), `{"op":"context"}`).Payload, &got)
+	if !strings.HasPrefix(got.Trace, "Root=1-") {
+		t.Errorf("generated trace = %q, want Root=1-...", got.Trace)
 	}
 }

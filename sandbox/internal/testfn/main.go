@@ -28,6 +28,8 @@ type reply struct {
 	Env      map[string]string `json:"env,omitempty"`
 	ARN      string            `json:"arn,omitempty"`
 	Deadline int64             `json:"deadlineMs,omitempty"`
+	Custom   map[string]string `json:"custom,omitempty"`
+	Trace    string            `json:"trace,omitempty"`
 }
 
 func handle(ctx context.Context, e event) (any, error) {
@@ -40,6 +42,11 @@ func handle(ctx context.Context, e event) (any, error) {
 	}
 	switch e.Op {
 	case "echo":
+	case "context":
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			r.Custom = lc.ClientContext.Custom
+		}
+		r.Trace = os.Getenv("_X_AMZN_TRACE_ID")
 	case "print":
 		fmt.Println("hello from stdout", e.Value)
 		fmt.Fprintln(os.Stderr, "hello from stderr", e.Value)
