@@ -4,8 +4,9 @@
 // reaps it, and reads its peak resident memory.
 //
 // The parent-death signal (Pdeathsig) fires when the OS thread that started the
-// child exits; the Go runtime keeps its threads for the life of the process, so
-// in practice a kill -9 of the server kills its function processes too.
+// child exits, so each child is started and reaped from its own locked OS
+// thread: a kill -9 of the server kills its function processes, and nothing
+// else does.
 package supervisor
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -33,12 +35,13 @@ type Spec struct {
 
 // Process is a started child process and its process group.
 type Process struct {
-	cmd    *exec.Cmd
-	pid    int
-	out    *lineReader
-	done   chan struct{} // closed when the process has been reaped and its output drained
-	err    error         // the exit error, set before done is closed
-	maxRSS int64         // bytes, from rusage, set before done is closed
+	cmd      *exec.Cmd
+	pid      int
+	out      *lineReader
+	done     chan struct{} // closed when the process has been reaped and its output drained
+	outReady chan struct{} // closed once out is set
+	err      error         // the exit error, set before done is closed
+	maxRSS   int64         // bytes, from rusage, set before done is closed
 }
 
 // drainGrace bounds how long Wait waits for output after the group is killed
@@ -61,16 +64,33 @@ func Start(s Spec) (*Process, error) {
 	cmd.Stdout = w
 	cmd.Stderr = w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p := &Process{cmd: cmd, done: make(chan struct{}), outReady: make(chan struct{})}
+	started := make(chan error, 1)
+	go p.run(started)
+	err = <-started
+	w.Close()
+	if err != nil {
 		r.Close()
-		w.Close()
 		return nil, fmt.Errorf("supervisor: start %s: %w", s.Path, err)
 	}
-	w.Close()
-	p := &Process{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	p.pid = cmd.Process.Pid
 	p.out = newLineReader(r, s.Output)
-	go p.wait()
+	close(p.outReady)
 	return p, nil
+}
+
+// run starts the process and reaps it on one locked OS thread: Pdeathsig is
+// tied to the thread that forked, so that thread must outlive the child (a
+// thread the runtime retires could otherwise kill it).
+func (p *Process) run(started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := p.cmd.Start(); err != nil {
+		started <- err
+		return
+	}
+	started <- nil
+	p.wait()
 }
 
 // pipe returns a non-blocking read end (for the poller) and a blocking write end
@@ -90,6 +110,7 @@ func pipe() (r, w *os.File, err error) {
 
 func (p *Process) wait() {
 	err := p.cmd.Wait()
+	<-p.outReady
 	// Take the rest of the group down with the leader.
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
