@@ -40,6 +40,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
+	// NATSListen opens the embedded NATS server's client port (off by
+	// default); NATSURL uses an external NATS cluster instead.
+	NATSListen string
+	NATSURL    string
 	Logger     *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
@@ -110,7 +114,9 @@ func (m *Main) Run(ctx context.Context) error {
 	log := cfg.Logger
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
-	m.Engine = natsjs.New(natsjs.Config{DataDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.SyncAlways, Logger: log})
+	m.Engine = natsjs.New(natsjs.Config{
+		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Logger: log,
+	})
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{})
 	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})

@@ -33,6 +33,8 @@ type serverFlags struct {
 	idle       time.Duration
 	syncAlways bool
 	logLevel   string
+	natsListen string
+	natsURL    string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -45,6 +47,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.DurationVar(&f.idle, "idle-timeout", 5*time.Minute, "stop function instances idle this long")
 	fs.BoolVar(&f.syncAlways, "sync-always", false, "fsync every write (survives power loss; slower)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "server log level: debug, info, warn, error")
+	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
+	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
 }
 
 func (f *serverFlags) config() (Config, error) {
@@ -59,6 +63,7 @@ func (f *serverFlags) config() (Config, error) {
 		DataDir: f.dataDir, APIAddr: f.apiAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
+		NATSListen: f.natsListen, NATSURL: f.natsURL,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
