@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-func requestIDOf(t *testing.T, md middleware.Metadata) string {
+func requestIDOf(t testing.TB, md middleware.Metadata) string {
 	t.Helper()
 	id, ok := awsmiddleware.GetRequestIDMetadata(md)
 	if !ok || id == "" {

@@ -21,7 +21,7 @@ import (
 )
 
 // setup starts a whole Ferry server in-process on a fresh data dir.
-func setup(t *testing.T, scale float64) *Main {
+func setup(t testing.TB, scale float64) *Main {
 	t.Helper()
 	m := NewMain(Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", ClockScale: scale})
 	if err := m.Run(context.Background()); err != nil {
@@ -54,7 +54,7 @@ var (
 )
 
 // payfnZip is the zip of the aws-lambda-go test function, built once.
-func payfnZip(t *testing.T) []byte {
+func payfnZip(t testing.TB) []byte {
 	t.Helper()
 	goBootstrapOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "payfn")
@@ -130,11 +130,11 @@ func nodeFn(name string) fnSpec {
 		zip: zipFiles(map[string]string{"index.js": nodePay}, 0o644)}
 }
 
-func goFn(t *testing.T, name string) fnSpec {
+func goFn(t testing.TB, name string) fnSpec {
 	return fnSpec{name: name, runtime: "provided.al2023", handler: "bootstrap", zip: payfnZip(t)}
 }
 
-func createFunction(t *testing.T, c *lambda.Client, f fnSpec) {
+func createFunction(t testing.TB, c *lambda.Client, f fnSpec) {
 	t.Helper()
 	in := &lambda.CreateFunctionInput{
 		FunctionName: aws.String(f.name), Runtime: types.Runtime(f.runtime), Handler: aws.String(f.handler),
@@ -151,7 +151,7 @@ func createFunction(t *testing.T, c *lambda.Client, f fnSpec) {
 	}
 }
 
-func putDestinations(t *testing.T, c *lambda.Client, fn string, retries int32, onSuccess, onFailure string) {
+func putDestinations(t testing.TB, c *lambda.Client, fn string, retries int32, onSuccess, onFailure string) {
 	t.Helper()
 	dc := &types.DestinationConfig{}
 	if onSuccess != "" {
@@ -168,7 +168,7 @@ func putDestinations(t *testing.T, c *lambda.Client, fn string, retries int32, o
 	}
 }
 
-func invokeAsync(t *testing.T, c *lambda.Client, fn string, payload any) string {
+func invokeAsync(t testing.TB, c *lambda.Client, fn string, payload any) string {
 	t.Helper()
 	b, _ := json.Marshal(payload)
 	out, err := c.Invoke(context.Background(), &lambda.InvokeInput{
@@ -184,7 +184,7 @@ func invokeAsync(t *testing.T, c *lambda.Client, fn string, payload any) string 
 }
 
 // receiveOne long-polls queue for one message and deletes it.
-func receiveOne(t *testing.T, m *Main, queue string, within time.Duration) ferry.Message {
+func receiveOne(t testing.TB, m *Main, queue string, within time.Duration) ferry.Message {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -203,7 +203,7 @@ func receiveOne(t *testing.T, m *Main, queue string, within time.Duration) ferry
 	return ferry.Message{}
 }
 
-func createQueue(t *testing.T, m *Main, name string) string {
+func createQueue(t testing.TB, m *Main, name string) string {
 	t.Helper()
 	if _, err := m.Queues.CreateQueue(context.Background(), name, nil); err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func createQueue(t *testing.T, m *Main, name string) string {
 }
 
 // record decodes an invocation record.
-func record(t *testing.T, body string) map[string]any {
+func record(t testing.TB, body string) map[string]any {
 	t.Helper()
 	var r map[string]any
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
