@@ -18,7 +18,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCommand())
+	root.AddCommand(newServerCommand(), newUpCommand())
 	return root
 }
 

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/bus"
+	"github.com/ferry-run/ferry/stack"
+)
+
+// Apply creates or updates every resource of st on the running server. It
+// is idempotent: applying the same stack again after a restart changes
+// nothing but the functions' modification time.
+func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
+	// Queues that others dead-letter into come first.
+	ordered := make([]stack.Queue, 0, len(st.Queues))
+	for _, q := range st.Queues {
+		if q.Attributes["RedrivePolicy"] == "" {
+			ordered = append(ordered, q)
+		}
+	}
+	for _, q := range st.Queues {
+		if q.Attributes["RedrivePolicy"] != "" {
+			ordered = append(ordered, q)
+		}
+	}
+	for _, q := range ordered {
+		if _, err := m.Queues.CreateQueue(ctx, q.Name, q.Attributes); err != nil {
+			if ferry.ErrorCode(err) != ferry.ECONFLICT {
+				return fmt.Errorf("queue %s: %w", q.Name, err)
+			}
+			if err := m.Queues.SetQueueAttributes(ctx, q.Name, q.Attributes); err != nil {
+				return fmt.Errorf("queue %s: %w", q.Name, err)
+			}
+		}
+	}
+	for i := range st.Functions {
+		fn := st.Functions[i].Function
+		if err := m.Functions.PutFunction(ctx, &fn); err != nil {
+			return fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+	}
+	for _, t := range st.Topics {
+		attrs := map[string]string{}
+		if t.DisplayName != "" {
+			attrs["DisplayName"] = t.DisplayName
+		}
+		if _, err := m.Topics.CreateTopic(ctx, t.Name, attrs); err != nil {
+			return fmt.Errorf("topic %s: %w", t.Name, err)
+		}
+	}
+	for _, s := range st.Subscriptions {
+		attrs := map[string]string{}
+		if s.FilterPolicy != "" {
+			attrs["FilterPolicy"] = s.FilterPolicy
+		}
+		if s.FilterPolicyScope != "" {
+			attrs["FilterPolicyScope"] = s.FilterPolicyScope
+		}
+		if s.RawMessageDelivery {
+			attrs["RawMessageDelivery"] = "true"
+		}
+		if s.RedrivePolicy != "" {
+			attrs["RedrivePolicy"] = s.RedrivePolicy
+		}
+		if _, err := m.Topics.Subscribe(ctx, s.Topic, s.Protocol, s.Endpoint, attrs); err != nil {
+			return fmt.Errorf("subscription of %s to %s: %w", s.Endpoint, s.Topic, err)
+		}
+	}
+	for _, b := range st.Buses {
+		if _, err := m.Buses.CreateBus(ctx, b.Name, ""); err != nil && ferry.ErrorCode(err) != ferry.ECONFLICT {
+			return fmt.Errorf("event bus %s: %w", b.Name, err)
+		}
+	}
+	for _, r := range st.Rules {
+		if r.ScheduleExpression != "" {
+			return ferry.Errorf(ferry.EINVALID, "rule %s: ScheduleExpression is not supported by Ferry's event buses", r.Name)
+		}
+		state := "ENABLED"
+		if !r.Enabled {
+			state = "DISABLED"
+		}
+		if _, err := m.Buses.PutRule(ctx, bus.Rule{Bus: r.Bus, Name: r.Name, EventPattern: r.Pattern, State: state}); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		targets := make([]bus.Target, 0, len(r.Targets))
+		for _, t := range r.Targets {
+			bt := bus.Target{Id: t.ID, Arn: t.Arn, Input: t.Input, InputPath: t.InputPath}
+			if t.InputTransformer != nil {
+				bt.InputTransformer = &bus.InputTransformer{InputPathsMap: t.InputTransformer.InputPathsMap, InputTemplate: t.InputTransformer.InputTemplate}
+			}
+			targets = append(targets, bt)
+		}
+		if failed, err := m.Buses.PutTargets(ctx, r.Bus, r.Name, targets); err != nil {
+			return fmt.Errorf("rule %s targets: %w", r.Name, err)
+		} else if len(failed) > 0 {
+			return fmt.Errorf("rule %s target %s: %s", r.Name, failed[0].TargetId, failed[0].ErrorMessage)
+		}
+	}
+	if len(st.Schedules) > 0 {
+		return ferry.Errorf(ferry.EINVALID, "schedule %s (%s): schedule events are not supported yet", st.Schedules[0].Name, strconv.Quote(st.Schedules[0].Expression))
+	}
+	return nil
+}
