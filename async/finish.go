@@ -113,7 +113,7 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 	inv := &ferry.Invocation{
 		RequestID: req.RequestID, Function: fn.Name, Type: ferry.InvokeRequestResponse,
 		Accepted: start.UTC(), TraceID: req.TraceID, Hops: req.Hops,
-		Request:  bounded(payload), Attempts: []ferry.Attempt{attemptOf(start, res)},
+		Request: bounded(payload), Attempts: []ferry.Attempt{attemptOf(start, res)},
 		Response: bounded(res.Payload), FunctionError: res.FunctionError, StatusCode: 200,
 		Finished: time.Now().UTC(), Done: true,
 	}
