@@ -72,7 +72,7 @@ func TestVerifyPresignedURL(t *testing.T) {
 		q := req.URL.Query()
 		q.Set("X-Amz-Expires", "300")
 		if expires > 0 {
-			q.Set("X-Amz-Expires", strings.TrimSuffix((expires / time.Second).String(), "ns"))
+			q.Set("X-Amz-Expires", strings.TrimSuffix((expires/time.Second).String(), "ns"))
 		}
 		req.URL.RawQuery = q.Encode()
 		u, signed, err := b.signer.PresignHTTP(context.Background(),
