@@ -79,7 +79,7 @@ func (r *runner) collect(m Mapping) ([]ferry.Message, []json.RawMessage, error) 
 	)
 	region := r.s.opts.Realm.Region
 	for len(msgs) < m.BatchSize && size < collectLimit {
-		wait := maxWait
+		wait := r.s.opts.WaitTime
 		if len(msgs) > 0 {
 			if m.MaximumBatchingWindow == 0 {
 				break
@@ -88,7 +88,7 @@ func (r *runner) collect(m Mapping) ([]ferry.Message, []json.RawMessage, error) 
 			if left <= 0 {
 				break
 			}
-			wait = max(min(left, maxWait), time.Millisecond)
+			wait = max(min(left, r.s.opts.WaitTime), time.Millisecond)
 		}
 		got, err := r.s.opts.Queues.ReceiveMessages(r.ctx, m.Queue, ferry.ReceiveOptions{
 			MaxMessages: min(receiveMax, m.BatchSize-len(msgs)), WaitTime: wait,

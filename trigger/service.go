@@ -43,6 +43,9 @@ type Options struct {
 	// MaxPollers caps the pollers of a mapping without MaximumConcurrency;
 	// default 5.
 	MaxPollers int
+	// WaitTime is the long poll of each receive, at most 20 s (the
+	// default). An empty long poll scales the mapping down.
+	WaitTime time.Duration
 	// ThrottleBackoff is the first pause after a throttled invoke; it
 	// doubles up to 30 times its value while throttles continue. Default 1 s.
 	ThrottleBackoff time.Duration
@@ -88,6 +91,9 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	}
 	if opts.MaxPollers <= 0 {
 		opts.MaxPollers = DefaultMaxPollers
+	}
+	if opts.WaitTime <= 0 || opts.WaitTime > maxWait {
+		opts.WaitTime = maxWait
 	}
 	if opts.ThrottleBackoff <= 0 {
 		opts.ThrottleBackoff = time.Second
