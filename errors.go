@@ -8,16 +8,17 @@ import (
 // Error codes. Each protocol adapter maps them to its wire errors in one table.
 const (
 	EINTERNAL     = "internal"
-	EINVALID      = "invalid"       // a parameter is out of range or malformed
-	EINVALIDJSON  = "invalid_json"  // a payload that must be JSON is not
-	ENOTFOUND     = "not_found"     // function, queue, topic, bus, rule
-	ECONFLICT     = "conflict"      // already exists, or in use
-	ETOOLARGE     = "too_large"     // payload over the limit
-	ETHROTTLED    = "throttled"     // no concurrency available
-	EUNAVAILABLE  = "unavailable"   // the service is stopping or not ready
-	ERECEIPT      = "bad_receipt"   // a receipt handle is invalid
-	EUNAUTHORIZED = "unauthorized"  // missing or bad credentials
-	ESIGNATURE    = "bad_signature" // signature does not match
+	EINVALID      = "invalid"        // a parameter is out of range or malformed
+	EINVALIDJSON  = "invalid_json"   // a payload that must be JSON is not
+	ENOTFOUND     = "not_found"      // function, queue, topic, bus, rule
+	ECONFLICT     = "conflict"       // already exists, or in use
+	ETOOLARGE     = "too_large"      // payload over the limit
+	ETHROTTLED    = "throttled"      // no concurrency available
+	EUNAVAILABLE  = "unavailable"    // the service is stopping or not ready
+	ERECEIPT      = "bad_receipt"    // a receipt handle is invalid
+	EUNAUTHORIZED = "unauthorized"   // missing or bad credentials
+	ESIGNATURE    = "bad_signature"  // signature does not match
+	ELOOP         = "recursive_loop" // an event chain passed the recursion limit
 )
 
 // Error is an error with a code.

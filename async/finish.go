@@ -96,6 +96,10 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 	if req.RequestID == "" {
 		req.RequestID = newRequestID()
 	}
+	if stop, _ := loopGuard(fn, req); stop != nil {
+		e.stats.add(fn.Name, func(c *Counters) { c.RecursiveInvocationsDropped++ })
+		return nil, stop
+	}
 	start := time.Now()
 	res, err := e.opts.Runner.Invoke(ctx, fn, req)
 	if err != nil {

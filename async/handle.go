@@ -76,6 +76,23 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		return
 	}
 
+	if stop, drop := loopGuard(fn, req); stop != nil {
+		// The event reaches the failure path once, at the limit; past it
+		// (a failure destination feeding the loop) it is dropped.
+		e.stats.add(name, func(c *Counters) { c.RecursiveInvocationsDropped++ })
+		inv.Response, inv.StatusCode = mustJSON(ferry.ErrorPayload{ErrorType: "RecursiveInvocationException", ErrorMessage: stop.Error()}), 400
+		e.decide(inv, ferry.ConditionRetriesExhausted)
+		if drop {
+			e.log.Warn("async: recursive loop, event dropped", "function", name, "requestId", req.RequestID, "hops", req.Hops)
+			inv.Done = true
+			e.save(ctx, inv)
+			_ = msg.Ack()
+			return
+		}
+		e.finish(ctx, msg, fn, req, inv)
+		return
+	}
+
 	stopBeat := heartbeat(msg, e.opts.AckWait/3)
 	start := time.Now()
 	res, err := e.opts.Runner.Invoke(ctx, fn, req)
@@ -114,6 +131,18 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 	}
 	e.decide(inv, cond)
 	e.finish(ctx, msg, fn, req, inv)
+}
+
+// loopGuard stops an event whose chain of function -> destination, topic or
+// queue -> function hops reached the recursion limit, unless the function
+// allows recursive loops. drop is set past the limit.
+func loopGuard(fn *ferry.Function, req *ferry.InvokeRequest) (stop error, drop bool) {
+	if req.Hops < ferry.DefaultRecursionLimit || fn.RecursiveLoop == ferry.RecursiveLoopAllow {
+		return nil, false
+	}
+	return ferry.Errorf(ferry.ELOOP, "recursive loop detected: this event reached %s after %d hops (function -> destination, topic or queue -> function); "+
+		"Ferry stops such chains at %d. Set the function's RecursiveLoop to Allow (PutFunctionRecursionConfig) if the loop is intended",
+		fn.Name, req.Hops, ferry.DefaultRecursionLimit), req.Hops > ferry.DefaultRecursionLimit
 }
 
 // invocation returns the history of a redelivered event, or a fresh one.

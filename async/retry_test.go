@@ -2,6 +2,8 @@ package async_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -316,5 +318,49 @@ func TestSyncInvokeRecordsHistory(t *testing.T) {
 	}
 	if _, err := b.engine.Invoke(context.Background(), &ferry.InvokeRequest{Function: "nope"}); ferry.ErrorCode(err) != ferry.ENOTFOUND {
 		t.Fatalf("unknown function: %v", err)
+	}
+}
+
+func TestLoopGuard(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0.001, func(*ferry.Function, *ferry.InvokeRequest, int) (*ferry.Result, error) {
+		return ok(`true`), nil
+	})
+	b.addFunction(t, &ferry.Function{Name: "loop"})
+	b.addFunction(t, &ferry.Function{Name: "allowed", RecursiveLoop: ferry.RecursiveLoopAllow})
+	send := func(fn string, hops int) string {
+		req := &ferry.InvokeRequest{Function: fn, Payload: []byte(`{}`), Hops: hops}
+		if err := b.engine.InvokeAsync(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		return req.RequestID
+	}
+	below := send("loop", ferry.DefaultRecursionLimit-1)
+	if o := b.outcome(t, 5*time.Second); o.Condition != ferry.ConditionSuccess || o.Request.RequestID != below {
+		t.Fatalf("below the limit: %s", o.Condition)
+	}
+	at := send("loop", ferry.DefaultRecursionLimit)
+	o := b.outcome(t, 5*time.Second)
+	if o.Condition != ferry.ConditionRetriesExhausted || o.InvokeCount != 0 || o.StatusCode != 400 {
+		t.Fatalf("at the limit: %s count %d status %d", o.Condition, o.InvokeCount, o.StatusCode)
+	}
+	var ep ferry.ErrorPayload
+	if err := json.Unmarshal(o.Result.Payload, &ep); err != nil || ep.ErrorType != "RecursiveInvocationException" || !strings.Contains(ep.ErrorMessage, "16 hops") {
+		t.Fatalf("loop payload = %s", o.Result.Payload)
+	}
+	if n := len(b.runner.callTimes(at)); n != 0 {
+		t.Fatalf("function ran %d times at the limit", n)
+	}
+	past := send("loop", ferry.DefaultRecursionLimit+1)
+	b.noOutcome(t, 200*time.Millisecond)
+	if inv := b.waitDone(t, past); !strings.Contains(string(inv.Response), "recursive loop") {
+		t.Fatalf("dropped event's history = %s", inv.Response)
+	}
+	send("allowed", 40)
+	if o := b.outcome(t, 5*time.Second); o.Condition != ferry.ConditionSuccess {
+		t.Fatalf("RecursiveLoop Allow: %s", o.Condition)
+	}
+	if _, err := b.engine.Invoke(context.Background(), &ferry.InvokeRequest{Function: "loop", Hops: 16}); ferry.ErrorCode(err) != ferry.ELOOP {
+		t.Fatalf("sync invoke at the limit: %v", err)
 	}
 }

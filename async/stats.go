@@ -11,6 +11,8 @@ type Counters struct {
 	Throttles                   int64
 	DestinationDeliveryFailures int64
 	DeadLetterErrors            int64
+	// RecursiveInvocationsDropped counts events stopped by the loop guard.
+	RecursiveInvocationsDropped int64
 }
 
 // Stats holds Counters per function.

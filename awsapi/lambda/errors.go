@@ -36,6 +36,7 @@ var errorTable = map[string]wireError{
 	ferry.ECONFLICT:    {http.StatusConflict, "ResourceConflictException"},
 	ferry.ETHROTTLED:   {http.StatusTooManyRequests, "TooManyRequestsException"},
 	ferry.EUNAVAILABLE: {http.StatusServiceUnavailable, "ServiceException"},
+	ferry.ELOOP:        {http.StatusBadRequest, "RecursiveInvocationException"},
 }
 
 // defaultError is what any other code (EINTERNAL, or an error without one)
