@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ferry-run/ferry"
 )
 
 // Credentials maps access key ids to their secret keys.
@@ -209,10 +211,9 @@ func (v *Verifier) checkDate(req request) *AuthError {
 	}
 	mins := strconv.FormatFloat(skew.Minutes(), 'f', -1, 64)
 	if req.presigned {
-		if t.After(req.date.Add(req.expires)) {
-			return authErrorf(kindExpired, "Signature expired: %s is now earlier than %s (%s - %s sec.)",
-				req.date.Add(req.expires).Format(amzDateLayout), t.Format(amzDateLayout),
-				t.Format(amzDateLayout), strconv.FormatInt(int64(req.expires/time.Second), 10))
+		if end := req.date.Add(req.expires); t.After(end) {
+			return authErrorf(kindExpired, "Signature expired: a request presigned at %s for %d seconds expired at %s; it is now %s",
+				req.amzDate, int64(req.expires/time.Second), end.Format(amzDateLayout), t.Format(amzDateLayout))
 		}
 	} else if earliest := t.Add(-skew); req.date.Before(earliest) {
 		return authErrorf(kindExpired, "Signature expired: %s is now earlier than %s (%s - %s min.)",
@@ -283,6 +284,23 @@ func WriteJSONError(w http.ResponseWriter, _ *http.Request, err *AuthError) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(err.StatusFor(ProtocolJSON))
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": name, "message": err.Message})
+}
+
+// Validate reports a Verifier that can accept no request: one without
+// keys, or with an empty access key id or secret.
+func (v *Verifier) Validate() error {
+	if len(v.Keys) == 0 {
+		return ferry.Errorf(ferry.EINVALID, "auth: no access keys configured")
+	}
+	for id, secret := range v.Keys {
+		if id == "" || secret == "" {
+			return ferry.Errorf(ferry.EINVALID, "auth: access key %q has an empty id or secret", id)
+		}
+	}
+	if v.MaxSkew < 0 || v.MaxBody < 0 {
+		return ferry.Errorf(ferry.EINVALID, "auth: negative MaxSkew %s or MaxBody %d", v.MaxSkew, v.MaxBody)
+	}
+	return nil
 }
 
 // AsAuthError returns err as an *AuthError, if it is one.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/ferry-run/ferry"
 )
 
 func TestVerifyAcceptsSDKSignatures(t *testing.T) {
@@ -66,14 +68,11 @@ func TestVerifyAcceptsSDKSignatures(t *testing.T) {
 func TestVerifyPresignedURL(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	presign := func(t *testing.T, signTime time.Time, expires time.Duration) *http.Request {
+	presign := func(t *testing.T, signTime time.Time) *http.Request {
 		req := b.newRequest(t, "GET", "/2015-03-31/functions/my%20func?Qualifier=1", "")
 		req.Header.Set("X-Custom", "signed")
 		q := req.URL.Query()
 		q.Set("X-Amz-Expires", "300")
-		if expires > 0 {
-			q.Set("X-Amz-Expires", strings.TrimSuffix((expires/time.Second).String(), "ns"))
-		}
 		req.URL.RawQuery = q.Encode()
 		u, signed, err := b.signer.PresignHTTP(context.Background(),
 			aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret},
@@ -94,7 +93,7 @@ func TestVerifyPresignedURL(t *testing.T) {
 	}
 	t.Run("valid", func(t *testing.T) {
 		t.Parallel()
-		res := b.do(t, presign(t, now.Add(-time.Minute), 0))
+		res := b.do(t, presign(t, now.Add(-time.Minute)))
 		wantOK(t, res)
 		if res.service != "lambda" {
 			t.Errorf("ServiceOf = %q, want lambda", res.service)
@@ -102,19 +101,22 @@ func TestVerifyPresignedURL(t *testing.T) {
 	})
 	t.Run("expired", func(t *testing.T) {
 		t.Parallel()
-		res := b.do(t, presign(t, now.Add(-6*time.Minute), 0))
+		res := b.do(t, presign(t, now.Add(-6*time.Minute)))
 		wantRefused(t, res, "InvalidSignatureException", "RequestExpired", http.StatusForbidden)
+		if want := "expired at 20260314T150826Z"; !strings.Contains(res.message, want) {
+			t.Errorf("message %q does not contain %q", res.message, want)
+		}
 	})
 	t.Run("tampered query", func(t *testing.T) {
 		t.Parallel()
-		req := presign(t, now, 0)
+		req := presign(t, now)
 		req.URL.RawQuery = strings.Replace(req.URL.RawQuery, "Qualifier=1", "Qualifier=2", 1)
 		res := b.do(t, req)
 		wantRefused(t, res, "InvalidSignatureException", "SignatureDoesNotMatch", http.StatusForbidden)
 	})
 	t.Run("tampered signed header", func(t *testing.T) {
 		t.Parallel()
-		req := presign(t, now, 0)
+		req := presign(t, now)
 		req.Header.Set("X-Custom", "changed")
 		res := b.do(t, req)
 		wantRefused(t, res, "InvalidSignatureException", "SignatureDoesNotMatch", http.StatusForbidden)
@@ -314,6 +316,25 @@ func TestIsLoopback(t *testing.T) {
 	for addr, want := range tests {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		v    Verifier
+		want string
+	}{
+		"ok":           {Verifier{Keys: Credentials{"AKID": "s"}}, ""},
+		"no keys":      {Verifier{}, ferry.EINVALID},
+		"empty secret": {Verifier{Keys: Credentials{"AKID": ""}}, ferry.EINVALID},
+		"empty id":     {Verifier{Keys: Credentials{"": "s"}}, ferry.EINVALID},
+		"neg skew":     {Verifier{Keys: Credentials{"AKID": "s"}, MaxSkew: -1}, ferry.EINVALID},
+	}
+	for name, tt := range tests {
+		if got := ferry.ErrorCode(tt.v.Validate()); got != tt.want {
+			t.Errorf("%s: Validate code %q, want %q", name, got, tt.want)
 		}
 	}
 }
