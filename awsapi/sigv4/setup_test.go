@@ -28,9 +28,8 @@ var now = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 // bundle is a server that verifies every request it gets and echoes the
 // body the next handler would read.
 type bundle struct {
-	srv    *httptest.Server
-	v      *Verifier
-	signer *v4.Signer
+	srv *httptest.Server
+	v   *Verifier
 }
 
 // result is what the server saw.
@@ -46,8 +45,7 @@ type result struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	b := &bundle{
-		v:      &Verifier{Keys: Credentials{testKey: testSecret, "AKIDOTHER": "other"}, Now: func() time.Time { return now }},
-		signer: v4.NewSigner(),
+		v: &Verifier{Keys: Credentials{testKey: testSecret, "AKIDOTHER": "other"}, Now: func() time.Time { return now }},
 	}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Service", ServiceOf(r))
@@ -92,7 +90,9 @@ func (b *bundle) sign(t *testing.T, req *http.Request, key, secret, service stri
 	if declared := req.Header.Get("X-Amz-Content-Sha256"); declared != "" {
 		hash = declared // as the SDK's S3 client signs UNSIGNED-PAYLOAD
 	}
-	err := b.signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret},
+	// A fresh signer each time: the SDK caches derived keys by access key
+	// id, not secret, so a shared one would sign "wrong secret" correctly.
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret},
 		req, hash, service, testRegion, signTime, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func TestVerifyPresignedURL(t *testing.T) {
 		q := req.URL.Query()
 		q.Set("X-Amz-Expires", "300")
 		req.URL.RawQuery = q.Encode()
-		u, signed, err := b.signer.PresignHTTP(context.Background(),
+		u, signed, err := v4.NewSigner().PresignHTTP(context.Background(),
 			aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret},
 			req, payloadHash(t, req), "lambda", testRegion, signTime)
 		if err != nil {
