@@ -176,3 +176,5 @@ func wantErr[T error](t testing.TB, err error) T {
 
 const queueArn = "arn:aws:sqs:us-east-1:000000000000:"
 const functionArn = "arn:aws:lambda:us-east-1:000000000000:function:"
+
+type ferryMsg = ferry.OutgoingMessage

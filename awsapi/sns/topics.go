@@ -80,7 +80,7 @@ type topicXML struct {
 
 type listTopicsResult struct {
 	Topics    members[topicXML] `xml:"Topics"`
-	NextToken string     `xml:"NextToken,omitempty"`
+	NextToken string            `xml:"NextToken,omitempty"`
 }
 
 func (a *API) listTopics(ctx context.Context, r *request) (any, error) {
