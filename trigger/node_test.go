@@ -3,9 +3,9 @@ package trigger_test
 import (
 	"context"
 	"crypto/md5"
-	"fmt"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"sort"
@@ -229,4 +229,3 @@ func anySlice(ms []map[string]any) []any {
 	}
 	return out
 }
-
