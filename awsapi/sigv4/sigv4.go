@@ -192,7 +192,8 @@ func finishDate(req *request) *AuthError {
 	req.date = d
 	if day := req.amzDate[:8]; req.cred.date != day {
 		return authErrorf(kindSignature,
-			"Credential should be scoped to a valid date: the credential date %s is not the request date %s", req.cred.date, day)
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
+			req.cred.date, day, req.amzDate)
 	}
 	return nil
 }

@@ -170,7 +170,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "credential day is not the request day", after: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/20260314/", "/20260313/", 1))
 		}, code: "InvalidSignatureException", queryCode: "SignatureDoesNotMatch", status: 403,
-			messageSubstring: "credential date 20260313"},
+			messageSubstring: "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20260313' != '20260314'"},
 		{name: "date header not signed", after: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-date", "", 1))
 		}, code: "IncompleteSignatureException", queryCode: "IncompleteSignature", status: 400},
