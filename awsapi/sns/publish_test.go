@@ -99,7 +99,7 @@ func TestPublishDelivers(t *testing.T) {
 	}
 }
 
-func TestPublishTraceAndTarget(t *testing.T) {
+func TestPublishTargetArn(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	arn := b.topic(t, "traced")
