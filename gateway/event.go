@@ -221,7 +221,7 @@ func (g *Gateway) eventV2(c *call) ([]byte, error) {
 	}
 	ev.RequestContext = contextV2{
 		AccountID: g.opts.Realm.Account, APIID: apiID, DomainName: r.Host, DomainPrefix: domainPrefix(r.Host),
-		HTTP: httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
+		HTTP:      httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
 		RequestID: c.requestID, RouteKey: c.route.routeKey(), Stage: v2Stage,
 		Time: c.now.UTC().Format(requestTimeLayout), TimeEpoch: c.now.UnixMilli(),
 	}
