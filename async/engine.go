@@ -63,7 +63,16 @@ type Options struct {
 	// tried before it is given up (and left visible on the invocation).
 	// Default 3.
 	DeliveryRounds int
-	Logger         *slog.Logger
+	// Observer, when set, receives each run's duration and each async
+	// event's age at the start of a run.
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// Observer receives timings for metrics.
+type Observer interface {
+	ObserveDuration(function string, d time.Duration)
+	ObserveEventAge(function string, d time.Duration)
 }
 
 // Engine is the asynchronous invocation engine.

@@ -108,6 +108,9 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 		}
 		return nil, err
 	}
+	if o := e.opts.Observer; o != nil {
+		o.ObserveDuration(fn.Name, res.Duration)
+	}
 	e.stats.add(fn.Name, func(c *Counters) {
 		c.Invocations++
 		if res.Failed() {

@@ -95,6 +95,9 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 
 	stopBeat := heartbeat(msg, e.opts.AckWait/3)
 	start := time.Now()
+	if o := e.opts.Observer; o != nil {
+		o.ObserveEventAge(name, start.Sub(accepted))
+	}
 	res, err := e.opts.Runner.Invoke(ctx, fn, req)
 	stopBeat()
 	if err != nil {
@@ -111,6 +114,9 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		e.save(ctx, inv)
 		_ = msg.NakWithDelay(e.scaled(backoff(inv.Throttles)))
 		return
+	}
+	if o := e.opts.Observer; o != nil {
+		o.ObserveDuration(name, res.Duration)
 	}
 	e.stats.add(name, func(c *Counters) {
 		c.Invocations++

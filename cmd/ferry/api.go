@@ -9,7 +9,16 @@ import (
 func (m *Main) apiHandler() http.Handler {
 	lambda := m.Lambda.Handler()
 	prefixes := m.Lambda.Routes()
+	ops := http.NewServeMux()
+	ops.Handle("GET /metrics", m.Metrics.Handler())
+	ops.HandleFunc("GET /healthz", m.healthz)
+	ops.HandleFunc("GET /readyz", m.readyz)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics", "/healthz", "/readyz":
+			ops.ServeHTTP(w, r)
+			return
+		}
 		for _, p := range prefixes {
 			if strings.HasPrefix(r.URL.Path, p) {
 				lambda.ServeHTTP(w, r)

@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-run/ferry/catalog"
 	"github.com/ferry-run/ferry/destination"
 	"github.com/ferry-run/ferry/history"
+	"github.com/ferry-run/ferry/metrics"
 	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/nodeboot"
 	"github.com/ferry-run/ferry/queue"
@@ -70,6 +71,7 @@ type Main struct {
 	Pool      *sandbox.Pool
 	Async     *async.Engine
 	Lambda    *lambdaapi.API
+	Metrics   *metrics.Registry
 
 	api     *http.Server
 	apiLn   net.Listener
@@ -124,9 +126,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
 		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: cfg.OnLog,
 	})
+	m.Metrics = metrics.New(m.metricsSource())
 	m.Async = async.New(m.Engine, async.Options{
 		Functions: m.Functions, History: m.History, Runner: m.Pool,
-		ClockScale: cfg.ClockScale, Logger: log,
+		ClockScale: cfg.ClockScale, Observer: m.Metrics, Logger: log,
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{
 		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second),

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/ferry-run/ferry/metrics"
+	"github.com/ferry-run/ferry/queue"
+)
+
+// metricsSource adapts the services' counters to the metrics registry.
+func (m *Main) metricsSource() metrics.Source {
+	return metrics.Source{
+		Functions: func(ctx context.Context) []string {
+			fns, err := m.Functions.ListFunctions(ctx)
+			if err != nil {
+				return nil
+			}
+			names := make([]string, len(fns))
+			for i, fn := range fns {
+				names[i] = fn.Name
+			}
+			return names
+		},
+		Counters: func(fn string) metrics.FunctionCounters {
+			c := m.Async.Stats().Get(fn)
+			busy, _ := m.Pool.Stats(fn)
+			return metrics.FunctionCounters{
+				Invocations: c.Invocations, Errors: c.Errors, Throttles: c.Throttles,
+				AsyncEventsReceived: c.AsyncEventsReceived, AsyncEventsDropped: c.AsyncEventsDropped,
+				DestinationDeliveryFailures: c.DestinationDeliveryFailures, DeadLetterErrors: c.DeadLetterErrors,
+				RecursiveInvocationsDropped: c.RecursiveInvocationsDropped, ConcurrentExecutions: busy,
+			}
+		},
+		Queues: func(ctx context.Context) []metrics.QueueDepth {
+			qs, err := m.Queues.ListQueues(ctx, "")
+			if err != nil {
+				return nil
+			}
+			out := make([]metrics.QueueDepth, 0, len(qs))
+			for _, q := range qs {
+				a, err := m.Queues.GetQueueAttributes(ctx, q.Name, []string{queue.AttrAll})
+				if err != nil {
+					continue
+				}
+				n := func(k string) int64 { v, _ := strconv.ParseInt(a[k], 10, 64); return v }
+				out = append(out, metrics.QueueDepth{Name: q.Name,
+					Visible: n("ApproximateNumberOfMessages"), InFlight: n("ApproximateNumberOfMessagesNotVisible"),
+					Delayed: n("ApproximateNumberOfMessagesDelayed")})
+			}
+			return out
+		},
+	}
+}
+
+// healthz answers while the process serves; readyz once every part started.
+func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Write([]byte("ok\n"))
+}
+
+func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
+	if _, err := m.Engine.JetStream().AccountInfo(r.Context()); err != nil {
+		http.Error(w, "engine not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
