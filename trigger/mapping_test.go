@@ -123,7 +123,10 @@ func TestCRUD(t *testing.T) {
 	for _, op := range []func() error{
 		func() error { _, err := b.svc.Get(ctx, created.UUID); return err },
 		func() error { _, err := b.svc.Delete(ctx, created.UUID); return err },
-		func() error { _, err := b.svc.Update(ctx, trigger.Mapping{UUID: created.UUID, Function: "f"}); return err },
+		func() error {
+			_, err := b.svc.Update(ctx, trigger.Mapping{UUID: created.UUID, Function: "f"})
+			return err
+		},
 	} {
 		if err := op(); ferry.ErrorCode(err) != ferry.ENOTFOUND {
 			t.Errorf("after Delete: %v, want ENOTFOUND", err)
