@@ -299,7 +299,7 @@ func TestReceiveAttributeFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := b.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 5,
-		MessageAttributeNames: []string{"app.*"},
+		MessageAttributeNames:       []string{"app.*"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
 	if err != nil {
 		t.Fatal(err)
