@@ -1,0 +1,233 @@
+package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ferry-run/ferry"
+)
+
+// Limits of the API's arguments.
+const (
+	defaultLimit  = 50
+	maxLimit      = 1000
+	defaultPeek   = 10
+	maxPeek       = 10
+	maxInvokeBody = 6 << 20 // Lambda's synchronous payload limit, with room for the wrapper
+)
+
+// graphResponse is the graph laid out for drawing.
+type graphResponse struct {
+	Layout
+}
+
+func (d *Dashboard) graph(w http.ResponseWriter, r *http.Request) {
+	g, err := d.src.Graph(r.Context())
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	lay, err := Place(g)
+	if err != nil {
+		// A graph that does not hold together is the server's fault, not
+		// the caller's.
+		d.writeError(w, r, ferry.Errorf(ferry.EINTERNAL, "%s", ferry.ErrorMessage(err)))
+		return
+	}
+	writeJSON(w, http.StatusOK, graphResponse{lay})
+}
+
+func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := Filter{Function: q.Get("function"), Status: q.Get("status"), Limit: defaultLimit}
+	switch f.Status {
+	case StatusAny, StatusFailed, StatusSucceeded, StatusPending:
+	default:
+		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "status %q: want failed, succeeded, pending or empty", f.Status))
+		return
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "limit %q: want an integer from 1 to %d", s, maxLimit))
+			return
+		}
+		f.Limit = n
+	}
+	list, err := d.src.Invocations(r.Context(), f)
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []ferry.Invocation{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (d *Dashboard) invocation(w http.ResponseWriter, r *http.Request) {
+	inv, err := d.src.Invocation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	if inv == nil {
+		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", r.PathValue("id")))
+		return
+	}
+	writeJSON(w, http.StatusOK, inv)
+}
+
+// hop is one invocation on a trace with its timings worked out.
+type hop struct {
+	*ferry.Invocation
+	// QueueDelayMs is the wait from acceptance to the first attempt's
+	// start; RunMs the sum of every attempt's duration.
+	QueueDelayMs float64 `json:"queueDelayMs"`
+	RunMs        float64 `json:"runMs"`
+}
+
+type traceResponse struct {
+	RequestID string `json:"requestId"`
+	TraceID   string `json:"traceId"`
+	Hops      []hop  `json:"hops"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (d *Dashboard) trace(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	list, err := d.src.Trace(r.Context(), id)
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	if len(list) == 0 {
+		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", id))
+		return
+	}
+	resp := traceResponse{RequestID: id, TraceID: list[0].TraceID, Hops: make([]hop, len(list))}
+	for i := range list {
+		inv := &list[i]
+		h := hop{Invocation: inv}
+		if len(inv.Attempts) > 0 {
+			h.QueueDelayMs = ms(inv.Attempts[0].Start.Sub(inv.Accepted))
+		}
+		for _, a := range inv.Attempts {
+			h.RunMs += ms(a.Duration)
+		}
+		resp.Hops[i] = h
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (d *Dashboard) queues(w http.ResponseWriter, r *http.Request) {
+	list, err := d.src.Queues(r.Context())
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []QueueSummary{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// peekedMessage is a message as the dashboard shows it; the receipt handle
+// of a peek is useless and is not passed on.
+type peekedMessage struct {
+	MessageID     string                            `json:"messageId"`
+	Body          string                            `json:"body"`
+	Attributes    map[string]ferry.MessageAttribute `json:"attributes,omitempty"`
+	SentTimestamp int64                             `json:"sentTimestamp"`
+	ReceiveCount  int                               `json:"receiveCount"`
+	TraceID       string                            `json:"traceId,omitempty"`
+	Hops          int                               `json:"hops,omitempty"`
+}
+
+func (d *Dashboard) peek(w http.ResponseWriter, r *http.Request) {
+	n := defaultPeek
+	if s := r.URL.Query().Get("max"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 || v > maxPeek {
+			d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "max %q: want an integer from 1 to %d", s, maxPeek))
+			return
+		}
+		n = v
+	}
+	msgs, err := d.src.Peek(r.Context(), r.PathValue("name"), n)
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	out := make([]peekedMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = peekedMessage{
+			MessageID: m.MessageID, Body: m.Body, Attributes: m.Attributes,
+			SentTimestamp: m.SentTimestamp, ReceiveCount: m.ReceiveCount,
+			TraceID: m.TraceID, Hops: m.Hops,
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Dashboard) purge(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := d.src.Purge(r.Context(), name); err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": name, "purged": true})
+}
+
+func (d *Dashboard) redrive(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	moved, err := d.src.RedriveDLQ(r.Context(), name)
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": name, "moved": moved})
+}
+
+// invokeRequest is the body of POST /_ferry/api/invoke. Payload is any JSON
+// value; absent, it is {}.
+type invokeRequest struct {
+	Function string          `json:"function"`
+	Payload  json.RawMessage `json:"payload"`
+}
+
+type invokeResponse struct {
+	RequestID string `json:"requestId"`
+	Function  string `json:"function"`
+}
+
+func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInvokeBody))
+	if err != nil {
+		d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+		return
+	}
+	var req invokeRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		d.writeError(w, r, ferry.Errorf(ferry.EINVALIDJSON, "invoke request is not valid JSON: %v", err))
+		return
+	}
+	if req.Function == "" {
+		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: function is required"))
+		return
+	}
+	payload := []byte(req.Payload)
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	id, err := d.src.InvokeAsync(r.Context(), req.Function, payload)
+	if err != nil {
+		d.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, invokeResponse{RequestID: id, Function: req.Function})
+}
