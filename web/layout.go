@@ -68,8 +68,8 @@ func kindRank(kind string) int {
 	return 6
 }
 
-// sorted returns g's nodes and edges in a stable order that does not depend
-// on how the source built them.
+// sorted returns g's nodes (by kind, then id) and edges (by the order of
+// their ends) in an order that does not depend on how the source built them.
 func sorted(g Graph) ([]Node, []Edge) {
 	nodes := append([]Node(nil), g.Nodes...)
 	sort.SliceStable(nodes, func(i, j int) bool {
@@ -79,9 +79,25 @@ func sorted(g Graph) ([]Node, []Edge) {
 		}
 		return a.ID < b.ID
 	})
+	rank := make(map[string]int, len(nodes))
+	for i, n := range nodes {
+		rank[n.ID] = i
+	}
+	pos := func(id string) int {
+		if r, ok := rank[id]; ok {
+			return r
+		}
+		return len(nodes)
+	}
 	edges := append([]Edge(nil), g.Edges...)
 	sort.SliceStable(edges, func(i, j int) bool {
 		a, b := edges[i], edges[j]
+		if pa, pb := pos(a.From), pos(b.From); pa != pb {
+			return pa < pb
+		}
+		if pa, pb := pos(a.To), pos(b.To); pa != pb {
+			return pa < pb
+		}
 		if a.From != b.From {
 			return a.From < b.From
 		}

@@ -87,7 +87,7 @@ func newMemSource() *memSource {
 		},
 		{
 			RequestID: "req-team", Function: "notifyPaymentsTeam", Type: "Event", TraceID: "trace-fail", Hops: 1,
-			Accepted: t0.Add(time.Second + 90*time.Millisecond),
+			Accepted:  t0.Add(time.Second + 90*time.Millisecond),
 			Attempts:  []ferry.Attempt{{Start: t0.Add(time.Second + 91*time.Millisecond), Duration: time.Millisecond, Logs: "paged the team\n"}},
 			Condition: "Success", Done: true,
 		},
