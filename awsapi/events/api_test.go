@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -77,13 +78,14 @@ func (q *queues) wait(t *testing.T, n int) []sent {
 }
 
 type bundle struct {
-	client *eventbridge.Client
-	buses  *bus.Service
-	queues *queues
-	url    string
+	client  *eventbridge.Client
+	handler http.Handler
+	buses   *bus.Service
+	queues  *queues
+	url     string
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
@@ -107,7 +109,7 @@ func setup(t *testing.T) *bundle {
 		HTTPClient:   srv.Client(),
 		Retryer:      aws.NopRetryer{},
 	})
-	return &bundle{client: client, buses: svc, queues: q, url: srv.URL}
+	return &bundle{client: client, handler: api.Handler(), buses: svc, queues: q, url: srv.URL}
 }
 
 func queueARN(name string) string { return ferry.DefaultRealm.QueueARN(name) }

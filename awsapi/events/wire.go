@@ -49,7 +49,7 @@ func timeOf(t *epochTime) time.Time {
 }
 
 // unsupported refuses, by name, a request member Ferry cannot honour when it
-// is set. A JSON null counts as unset.
+// is set. A JSON null, an empty list and an empty object count as unset.
 type unsupported map[string]json.RawMessage
 
 // check returns an eUnsupported error naming the first member set.
@@ -61,12 +61,20 @@ func (u unsupported) check(what string) error {
 	slices.Sort(names)
 	for _, n := range names {
 		v := bytes.TrimSpace(u[n])
-		if len(v) == 0 || string(v) == "null" {
+		if len(v) == 0 || string(v) == "null" || emptyJSON(v) {
 			continue
 		}
 		return ferry.Errorf(eUnsupported, "%s: %s is not supported by Ferry", what, n)
 	}
 	return nil
+}
+
+// emptyJSON reports whether v is [] or {} (with any inner whitespace).
+func emptyJSON(v []byte) bool {
+	if len(v) < 2 || (v[0] != '[' && v[0] != '{') {
+		return false
+	}
+	return len(bytes.TrimSpace(v[1:len(v)-1])) == 0
 }
 
 // str returns *p, "" for nil.
