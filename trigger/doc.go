@@ -23,6 +23,11 @@
 //   - the invoker answers ETHROTTLED: nothing is deleted, the poller backs
 //     off and the mapping scales down.
 //
+// The invoke request carries the first message's trace id (also given to
+// the function as the AWSTraceHeader attribute) and the largest hop count
+// of the batch. Batches whose event would exceed the 6 MiB synchronous
+// payload limit are split in halves.
+//
 // Scaling rule (per mapping, per node): a mapping starts with one poller.
 // Each time a poller invokes a full batch (BatchSize records) and the
 // mapping runs fewer pollers than its cap, one more poller starts. A poller
@@ -34,5 +39,8 @@
 //
 // Stop stops receiving at once, lets batches already received be invoked
 // and settled until its context ends, then cancels what is left (those
-// messages reappear after their visibility timeout).
+// messages reappear after their visibility timeout). A long poll cut short
+// by Stop or by disabling a mapping may still claim one message at the
+// server until the poll would have expired; that message, too, reappears
+// after its visibility timeout.
 package trigger
