@@ -13,9 +13,10 @@ func (m *Main) apiHandler() http.Handler {
 	ops.Handle("GET /metrics", m.Metrics.Handler())
 	ops.HandleFunc("GET /healthz", m.healthz)
 	ops.HandleFunc("GET /readyz", m.readyz)
+	ops.Handle("GET /_ferry/logs", m.Logs)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/metrics", "/healthz", "/readyz":
+		case "/metrics", "/healthz", "/readyz", "/_ferry/logs":
 			ops.ServeHTTP(w, r)
 			return
 		}

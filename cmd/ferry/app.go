@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-run/ferry/catalog"
 	"github.com/ferry-run/ferry/destination"
 	"github.com/ferry-run/ferry/history"
+	"github.com/ferry-run/ferry/logtail"
 	"github.com/ferry-run/ferry/metrics"
 	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/nodeboot"
@@ -72,6 +73,7 @@ type Main struct {
 	Async     *async.Engine
 	Lambda    *lambdaapi.API
 	Metrics   *metrics.Registry
+	Logs      *logtail.Book
 
 	api     *http.Server
 	apiLn   net.Listener
@@ -122,9 +124,17 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{})
 	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
+	m.Logs = logtail.New(1000)
+	onLog := m.Logs.Add
+	if cfg.OnLog != nil {
+		onLog = func(function, requestID string, line []byte) {
+			m.Logs.Add(function, requestID, line)
+			cfg.OnLog(function, requestID, line)
+		}
+	}
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
-		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: cfg.OnLog,
+		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
 	})
 	m.Metrics = metrics.New(m.metricsSource())
 	m.Async = async.New(m.Engine, async.Options{

@@ -18,7 +18,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCommand(), newUpCommand())
+	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
+		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand())
 	return root
 }
 

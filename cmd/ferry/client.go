@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/pflag"
+
+	"github.com/ferry-run/ferry"
+)
+
+// clientFlags are the flags of the commands that talk to a running server
+// through its AWS APIs.
+type clientFlags struct {
+	endpoint, region, accessKey, secretKey string
+}
+
+func (f *clientFlags) register(fs *pflag.FlagSet) {
+	def := os.Getenv("FERRY_ENDPOINT")
+	if def == "" {
+		def = os.Getenv("AWS_ENDPOINT_URL")
+	}
+	if def == "" {
+		def = "http://127.0.0.1:4566"
+	}
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = ferry.DefaultRegion
+	}
+	fs.StringVar(&f.endpoint, "endpoint", def, "Ferry's AWS API endpoint (env FERRY_ENDPOINT or AWS_ENDPOINT_URL)")
+	fs.StringVar(&f.region, "region", region, "region")
+	fs.StringVar(&f.accessKey, "access-key", envOr("AWS_ACCESS_KEY_ID", "ferry"), "access key id (signs requests when the server requires it)")
+	fs.StringVar(&f.secretKey, "secret-key", envOr("AWS_SECRET_ACCESS_KEY", "ferry"), "secret access key")
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *clientFlags) creds() aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(f.accessKey, f.secretKey, "")
+}
+
+func (f *clientFlags) lambda() *lambda.Client {
+	return lambda.New(lambda.Options{Region: f.region, BaseEndpoint: aws.String(f.endpoint), Credentials: f.creds(), RetryMaxAttempts: 1})
+}
+
+func (f *clientFlags) sqs() *sqs.Client {
+	return sqs.New(sqs.Options{Region: f.region, BaseEndpoint: aws.String(f.endpoint), Credentials: f.creds(), RetryMaxAttempts: 1})
+}
+
+func (f *clientFlags) sns() *sns.Client {
+	return sns.New(sns.Options{Region: f.region, BaseEndpoint: aws.String(f.endpoint), Credentials: f.creds(), RetryMaxAttempts: 1})
+}
+
+func (f *clientFlags) events() *eventbridge.Client {
+	return eventbridge.New(eventbridge.Options{Region: f.region, BaseEndpoint: aws.String(f.endpoint), Credentials: f.creds(), RetryMaxAttempts: 1})
+}
+
+// queueURL turns a queue name into its URL on the endpoint.
+func (f *clientFlags) queueURL(ctx context.Context, name string) (string, error) {
+	if strings.Contains(name, "://") {
+		return name, nil
+	}
+	out, err := f.sqs().GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.QueueUrl), nil
+}
+
+// topicARN turns a topic name into its ARN.
+func (f *clientFlags) topicARN(name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	return ferry.Realm{Region: f.region, Account: ferry.DefaultAccount}.TopicARN(name)
+}
+
+// argBody reads a command argument: "@file" reads the file, "-" stdin,
+// anything else is the value itself.
+func argBody(s string) ([]byte, error) {
+	switch {
+	case s == "-":
+		return readAll(os.Stdin)
+	case strings.HasPrefix(s, "@"):
+		b, err := os.ReadFile(s[1:])
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", s[1:], err)
+		}
+		return b, nil
+	}
+	return []byte(s), nil
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+func newLogsCommand() *cobra.Command {
+	var (
+		f      clientFlags
+		follow bool
+		lines  int
+	)
+	cmd := &cobra.Command{
+		Use:   "logs FUNCTION",
+		Short: "Print a function's recent log lines; -f keeps following new ones",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{"function": {args[0]}, "lines": {strconv.Itoa(lines)}}
+			if follow {
+				q.Set("follow", "1")
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, f.endpoint+"/_ferry/logs?"+q.Encode(), nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b, _ := io.ReadAll(resp.Body)
+				return fmt.Errorf("logs: %s: %s", resp.Status, b)
+			}
+			_, err = io.Copy(cmd.OutOrStdout(), resp.Body)
+			if cmd.Context().Err() != nil {
+				return nil
+			}
+			return err
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines")
+	cmd.Flags().IntVar(&lines, "lines", 100, "how many recent lines to print first")
+	return cmd
+}
