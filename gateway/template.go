@@ -293,7 +293,7 @@ func (p *tparser) call(what string, start int) (*texpr, error) {
 			return nil, fmt.Errorf("%s at offset %d: unterminated string", what, start)
 		}
 		s := p.src[p.pos+1 : p.pos+1+end]
-		if c == '"' && strings.ContainsAny(s, "$#") {
+		if c == '"' && interpolates(s) {
 			return nil, fmt.Errorf("%s at offset %d: interpolated \"...\" strings are not supported (use '...')", what, start)
 		}
 		arg = &texpr{kind: exLiteral, str: s}
@@ -316,6 +316,27 @@ func (p *tparser) call(what string, start int) (*texpr, error) {
 	}
 	p.pos++
 	return arg, nil
+}
+
+// interpolates reports whether a double-quoted string would expand a
+// reference or directive in VTL.
+func interpolates(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' && s[i] != '#' {
+			continue
+		}
+		j := i + 1
+		if s[i] == '$' && j < len(s) && s[j] == '!' {
+			j++
+		}
+		if j < len(s) && s[j] == '{' {
+			j++
+		}
+		if j < len(s) && isIdentStart(s[j]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *tparser) spaces() {
