@@ -160,7 +160,7 @@ func (a *API) serveJSON(w http.ResponseWriter, r *http.Request, target string) {
 			return
 		}
 	}
-	e, msg := a.resolve(r, name, err)
+	e, msg := a.resolve(name, err)
 	writeJSONError(w, e, msg)
 }
 
@@ -191,12 +191,12 @@ func (a *API) serveQuery(w http.ResponseWriter, r *http.Request, id string) {
 			return
 		}
 	}
-	e, msg := a.resolve(r, action, err)
+	e, msg := a.resolve(action, err)
 	writeXMLError(w, e, msg, id)
 }
 
 // resolve maps err to its SQS error, logging internal errors.
-func (a *API) resolve(r *http.Request, op string, err error) (awsError, string) {
+func (a *API) resolve(op string, err error) (awsError, string) {
 	e, msg, internal := resolve(err)
 	if internal {
 		a.log.Error("sqs api", "op", op, "err", err)
