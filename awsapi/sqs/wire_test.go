@@ -2,18 +2,25 @@ package sqsapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	sqsapi "github.com/ferry-run/ferry/awsapi/sqs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -315,5 +322,33 @@ func TestJSONWire(t *testing.T) {
 	resp, out = call("AmazonSQS.DeleteQueue", `{"QueueUrl":"wire"}`)
 	if resp.StatusCode != 200 || len(out) != 0 {
 		t.Fatalf("DeleteQueue: %d %v, want 200 {}", resp.StatusCode, out)
+	}
+}
+
+// TestPublicURLAndGet checks Config.PublicURL in queue URLs and the query
+// protocol's parameters in a GET query string.
+func TestPublicURLAndGet(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	api := sqsapi.New(sqsapi.Config{Queues: b.svc, PublicURL: func(*http.Request) string { return "https://sqs.example.test/" }})
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL + "/?Action=CreateQueue&QueueName=pub&Version=2012-11-05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		QueueURL string `xml:"CreateQueueResult>QueueUrl"`
+	}
+	if err := xml.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://sqs.example.test/000000000000/pub"; resp.StatusCode != 200 || out.QueueURL != want {
+		t.Fatalf("CreateQueue by GET: %d %q, want 200 %q", resp.StatusCode, out.QueueURL, want)
+	}
+	// The public URL is accepted back as a QueueUrl.
+	if _, err := b.client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(out.QueueURL), MessageBody: aws.String("x")}); err != nil {
+		t.Fatal(err)
 	}
 }
