@@ -9,9 +9,9 @@ import (
 
 // Box and spacing of the drawing, in SVG user units.
 const (
-	boxW    = 180
+	boxW    = 170
 	boxH    = 48
-	gapX    = 150 // room for an edge label between layers
+	gapX    = 120 // room for an edge label between layers
 	gapY    = 32
 	margin  = 24
 	loopGap = 36 // how far below the lowest box a backward edge loops
