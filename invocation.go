@@ -32,6 +32,12 @@ type Invocation struct {
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Done is set when every delivery of the outcome has been made or given up.
 	Done bool `json:"done,omitempty"`
+	// Cancelled is set when the event was removed from its queue by hand.
+	Cancelled bool `json:"cancelled,omitempty"`
+	// RedriveOf is the request id this invocation re-runs; RedrivenAs lists
+	// the invocations that re-ran this one.
+	RedriveOf  string   `json:"redriveOf,omitempty"`
+	RedrivenAs []string `json:"redrivenAs,omitempty"`
 }
 
 // Attempt is one run of the function.

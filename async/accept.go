@@ -20,6 +20,7 @@ const (
 	hdrHops          = "Ferry-Hops"
 	hdrClientContext = "Ferry-Client-Context"
 	hdrAccepted      = "Ferry-Accepted"
+	hdrRedriveOf     = "Ferry-Redrive-Of"
 )
 
 // InvokeAsync validates req and stores it durably in the function's async
@@ -28,6 +29,11 @@ const (
 // 1 MiB, EINVALIDJSON for a payload that is not JSON. A request id seen in
 // the last ten minutes is accepted again without queueing a second event.
 func (e *Engine) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) error {
+	return e.accept(ctx, req, "")
+}
+
+// accept queues req; redriveOf links a redriven event to the original.
+func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf string) error {
 	if _, err := e.opts.Functions.GetFunction(ctx, req.Function); err != nil {
 		return err
 	}
@@ -51,6 +57,9 @@ func (e *Engine) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) erro
 	}
 	if req.ClientContext != "" {
 		msg.Header.Set(hdrClientContext, req.ClientContext)
+	}
+	if redriveOf != "" {
+		msg.Header.Set(hdrRedriveOf, redriveOf)
 	}
 	e.mu.Lock()
 	js := e.js
@@ -82,9 +91,9 @@ func checkPayload(p json.RawMessage, limit int) (json.RawMessage, error) {
 
 // decodeEvent rebuilds the invoke request and its acceptance time from a
 // queued message.
-func decodeEvent(function string, msg jetstream.Msg, md *jetstream.MsgMetadata) (*ferry.InvokeRequest, time.Time) {
+func decodeEvent(function string, msg jetstream.Msg, md *jetstream.MsgMetadata) (req *ferry.InvokeRequest, accepted time.Time, redriveOf string) {
 	h := msg.Headers()
-	req := &ferry.InvokeRequest{
+	req = &ferry.InvokeRequest{
 		RequestID:     h.Get(hdrRequestID),
 		Function:      function,
 		Payload:       json.RawMessage(msg.Data()),
@@ -92,13 +101,13 @@ func decodeEvent(function string, msg jetstream.Msg, md *jetstream.MsgMetadata) 
 		ClientContext: h.Get(hdrClientContext),
 	}
 	req.Hops, _ = strconv.Atoi(h.Get(hdrHops))
-	accepted := md.Timestamp
+	accepted = md.Timestamp
 	if a := h.Get(hdrAccepted); a != "" {
 		if t, err := time.Parse(time.RFC3339Nano, a); err == nil {
 			accepted = t
 		}
 	}
-	return req, accepted
+	return req, accepted, h.Get(hdrRedriveOf)
 }
 
 func newRequestID() string { return uuid.NewString() }

@@ -32,7 +32,7 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	req, accepted := decodeEvent(name, msg, md)
+	req, accepted, redriveOf := decodeEvent(name, msg, md)
 	fn, err := e.opts.Functions.GetFunction(ctx, name)
 	if ferry.ErrorCode(err) == ferry.ENOTFOUND {
 		e.log.Warn("async: event for a deleted function dropped", "function", name, "requestId", req.RequestID)
@@ -46,6 +46,9 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		return
 	}
 	inv, err := e.invocation(ctx, req, accepted, md)
+	if err == nil && inv.RedriveOf == "" {
+		inv.RedriveOf = redriveOf
+	}
 	if err != nil {
 		e.log.Error("async: history read", "requestId", req.RequestID, "err", err)
 		_ = msg.NakWithDelay(time.Second)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ferry-run/ferry/natsjs"
 )
 
 // worker pulls one function's events, at most par at a time.
@@ -27,12 +29,18 @@ func newWorker(e *Engine, name string, par int) *worker {
 // engine's run context.
 func (w *worker) stopFetching() { w.stop() }
 
-func (w *worker) consumer() (jetstream.Consumer, error) {
-	return w.e.stream.CreateOrUpdateConsumer(w.fetchCtx, jetstream.ConsumerConfig{
-		Durable:       "fn-" + w.name,
-		FilterSubject: subject(w.name),
+// consumer opens the function's durable consumer, creating it the first
+// time. An existing one is kept as it is, so a pause survives restarts.
+func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consumer, error) {
+	c, err := e.stream.Consumer(ctx, consumerName(function))
+	if err == nil || !natsjs.IsNotFound(err) {
+		return c, err
+	}
+	return e.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName(function),
+		FilterSubject: subject(function),
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       w.e.opts.AckWait,
+		AckWait:       e.opts.AckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: 10000,
 	})
@@ -42,7 +50,7 @@ func (w *worker) run() {
 	var cons jetstream.Consumer
 	for {
 		var err error
-		if cons, err = w.consumer(); err == nil {
+		if cons, err = w.e.consumer(w.fetchCtx, w.name); err == nil {
 			break
 		}
 		if w.fetchCtx.Err() != nil {
