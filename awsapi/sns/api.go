@@ -157,6 +157,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 // readParams decodes the query string and, for POST, the form body.
 func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "" {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	if err := r.ParseForm(); err != nil {
 		return nil, invalidParameter("malformed query request: %v", err)
 	}

@@ -52,8 +52,14 @@ func (p params) boolean(name string) (bool, error) {
 }
 
 // indices returns, in order, the distinct indices N of the parameters named
-// prefix.N or prefix.N.<rest>.
+// prefix.N or prefix.N.<rest>; more than maxListEntries is InvalidParameter.
 func (p params) indices(prefix string) ([]int, error) {
+	return p.indicesUpTo(prefix, maxListEntries, nil)
+}
+
+// indicesUpTo is indices with a limit and the error for exceeding it (nil:
+// InvalidParameter).
+func (p params) indicesUpTo(prefix string, limit int, tooMany error) ([]int, error) {
 	prefix += "."
 	seen := map[int]bool{}
 	for k := range p {
@@ -68,8 +74,11 @@ func (p params) indices(prefix string) ([]int, error) {
 		}
 		if !seen[n] {
 			seen[n] = true
-			if len(seen) > maxListEntries {
-				return nil, invalidParameter("%s has more than %d entries", strings.TrimSuffix(prefix, "."), maxListEntries)
+			if len(seen) > limit {
+				if tooMany != nil {
+					return nil, tooMany
+				}
+				return nil, invalidParameter("%s has more than %d entries", strings.TrimSuffix(prefix, "."), limit)
 			}
 		}
 	}

@@ -144,7 +144,10 @@ func (a *API) publishBatch(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := r.p.indices("PublishBatchRequestEntries.member")
+	if _, err := a.topics.GetTopicAttributes(ctx, arn); err != nil {
+		return nil, err // an unknown topic first, as the topic service checks it
+	}
+	idx, err := r.p.indicesUpTo("PublishBatchRequestEntries.member", topic.MaxBatchEntries, topic.ErrTooManyEntries)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -115,6 +116,12 @@ func TestWireGolden(t *testing.T) {
 func TestWireErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	arn := b.topic(t, "wire")
+	many := form("Action", "PublishBatch", "TopicArn", arn)
+	for i := 1; i <= 150; i++ {
+		many.Set(fmt.Sprintf("PublishBatchRequestEntries.member.%d.Id", i), fmt.Sprint("e", i))
+		many.Set(fmt.Sprintf("PublishBatchRequestEntries.member.%d.Message", i), "m")
+	}
 	tests := []struct {
 		name   string
 		form   url.Values
@@ -128,6 +135,7 @@ func TestWireErrors(t *testing.T) {
 		{"bad index", form("Action", "CreateTopic", "Name", "x", "Attributes.entry.0.key", "DisplayName"), 400, "InvalidParameter"},
 		{"duplicate key", url.Values{"Action": {"CreateTopic"}, "Name": {"x"},
 			"Attributes.entry.1.key": {"DisplayName"}, "Attributes.entry.2.key": {"DisplayName"}}, 400, "InvalidParameter"},
+		{"too many batch entries", many, 400, "TooManyEntriesInBatchRequest"},
 		{"bad boolean", form("Action", "Subscribe", "TopicArn", "arn:aws:sns:us-east-1:000000000000:x",
 			"Protocol", "sqs", "Endpoint", "arn:aws:sqs:us-east-1:000000000000:q", "ReturnSubscriptionArn", "maybe"), 400, "InvalidParameter"},
 		{"bad base64", form("Action", "Publish", "TopicArn", "arn:aws:sns:us-east-1:000000000000:x", "Message", "m",
@@ -149,16 +157,31 @@ func TestWireErrors(t *testing.T) {
 		})
 	}
 
+	// A POST without Content-Type is read as a form.
+	req, _ := http.NewRequest(http.MethodPost, b.url+"/", strings.NewReader("Action=ListTopics&Version=2010-03-31"))
+	if status, body := do(t, req); status != 200 || !bytes.Contains(body, []byte(arn)) {
+		t.Errorf("POST without Content-Type: %d %s", status, body)
+	}
+
 	// Only GET and POST carry query requests.
-	req, _ := http.NewRequest(http.MethodPut, b.url+"/?Action=ListTopics", nil)
+	req, _ = http.NewRequest(http.MethodPut, b.url+"/?Action=ListTopics", nil)
+	if status, _ := do(t, req); status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: status %d, want 405", status)
+	}
+}
+
+func do(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("PUT: status %d, want 405", resp.StatusCode)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp.StatusCode, body
 }
 
 // TestUnsubscribeURL follows the UnsubscribeURL form SNS puts in
