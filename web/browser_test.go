@@ -96,6 +96,7 @@ func testInvokePage(t *testing.T, b *browser) {
 })()`)
 	var id string
 	p.waitFor(`document.getElementById('invoke-request-id')?.textContent`, &id, uiWait)
+	shot(t, p, "invoke")
 	req, err := srv.src.request(id)
 	if err != nil {
 		t.Fatalf("request id %q shown, but: %v", id, err)
@@ -109,6 +110,7 @@ func testInvokePage(t *testing.T, b *browser) {
 	row := fmt.Sprintf(`document.querySelector('#invocations tr[data-request-id=%q]')`, id)
 	var status string
 	p.waitFor(row+`?.querySelector('.status-succeeded')?.textContent`, &status, uiWait)
+	shot(t, p, "invocations")
 	p.run(row + `.querySelector('a').click()`)
 	var logs string
 	p.waitFor(fmt.Sprintf(`document.querySelector('#trace .hop[data-request-id=%q] pre.logs')?.textContent`, id), &logs, uiWait)
@@ -192,6 +194,7 @@ func testQueuePages(t *testing.T, b *browser) {
 		t.Errorf("peeked %v, want m-2,m-3", ids)
 	}
 	p.waitFor(`document.getElementById('redrive')`, nil, uiWait)
+	shot(t, p, "queue")
 	p.run(`document.getElementById('redrive').click()`)
 	var moved string
 	p.waitFor(`document.querySelector('.result p')?.textContent`, &moved, uiWait)
