@@ -19,11 +19,6 @@ const (
 	maxInvokeBody = 6 << 20 // Lambda's synchronous payload limit, with room for the wrapper
 )
 
-// graphResponse is the graph laid out for drawing.
-type graphResponse struct {
-	Layout
-}
-
 func (d *Dashboard) graph(w http.ResponseWriter, r *http.Request) {
 	g, err := d.src.Graph(r.Context())
 	if err != nil {
@@ -37,7 +32,7 @@ func (d *Dashboard) graph(w http.ResponseWriter, r *http.Request) {
 		d.writeError(w, r, ferry.Errorf(ferry.EINTERNAL, "%s", ferry.ErrorMessage(err)))
 		return
 	}
-	writeJSON(w, http.StatusOK, graphResponse{lay})
+	writeJSON(w, http.StatusOK, lay)
 }
 
 func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {

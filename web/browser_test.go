@@ -229,7 +229,7 @@ func testEscaping(t *testing.T, b *browser) {
 	srv.src.invs = append(srv.src.invs, ferry.Invocation{
 		RequestID: `x"><img src=x onerror=window.__xss=3>`, Function: evil, TraceID: "t-evil", Accepted: t0,
 		Attempts:  []ferry.Attempt{{Start: t0, ErrorType: evil, ErrorMessage: evil, Logs: evil}},
-		Condition: "RetriesExhausted",
+		Condition: "RetriesExhausted", Done: true,
 	})
 	srv.src.mu.Unlock()
 

@@ -86,7 +86,10 @@ const (
 	StatusPending   = "pending"
 )
 
-// Filter selects invocations. Limit 0 is the dashboard's default.
+// Filter selects invocations. Status: pending until Done; failed for a
+// final condition other than Success or a function error; succeeded
+// otherwise (history.Filter's meaning). The API always sets Limit (default
+// 50, at most 1000).
 type Filter struct {
 	Function string
 	Status   string

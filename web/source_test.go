@@ -127,14 +127,15 @@ func (m *memSource) bump(label string, n int64) {
 	}
 }
 
+// status is the status history.Filter gives inv.
 func status(inv ferry.Invocation) string {
-	switch inv.Condition {
-	case "":
+	switch {
+	case !inv.Done:
 		return StatusPending
-	case "Success":
-		return StatusSucceeded
+	case inv.Condition != "" && inv.Condition != "Success" || inv.FunctionError != "":
+		return StatusFailed
 	}
-	return StatusFailed
+	return StatusSucceeded
 }
 
 func (m *memSource) Invocations(_ context.Context, f Filter) ([]ferry.Invocation, error) {

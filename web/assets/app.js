@@ -48,9 +48,12 @@ const enc = encodeURIComponent;
 const traceHref = (id) => '#/trace/' + enc(id);
 const queueHref = (name) => '#/queues/' + enc(name);
 
+// statusOf matches the server's filter: pending until the outcome is
+// final, failed for a failure condition or a function error.
 function statusOf(inv) {
-  if (!inv.condition) return 'pending';
-  return inv.condition === 'Success' ? 'succeeded' : 'failed';
+  if (!inv.done) return 'pending';
+  const failed = (inv.condition && inv.condition !== 'Success') || inv.functionError;
+  return failed ? 'failed' : 'succeeded';
 }
 
 function fmtTime(t) {
@@ -234,7 +237,7 @@ function traceView(id) {
         h('p', { class: 'muted' }, 'trace id ', h('span', { class: 'mono', text: t.traceId || '(none)' }),
           ` · ${t.hops.length} hop${t.hops.length === 1 ? '' : 's'}`),
         ...t.hops.map((hp, i) => hopCard(hp, i, id)));
-      if (t.hops.every((hp) => hp.done || hp.condition) && timer) { clearInterval(timer); timer = null; }
+      if (t.hops.every((hp) => hp.done) && timer) { clearInterval(timer); timer = null; }
     } catch (e) {
       if (live()) out.replaceChildren(fail(e));
     }
