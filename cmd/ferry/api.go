@@ -1,14 +1,22 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
-// apiHandler routes the AWS APIs that share one port: Lambda by path.
+// queuePath is the path of a queue URL: /<account>/<queue>.
+var queuePath = regexp.MustCompile(`^/\d{12}/[^/]+$`)
+
+// apiHandler routes the AWS APIs that share one port: Lambda by path,
+// the JSON protocols by X-Amz-Target, the query protocols by Action.
 func (m *Main) apiHandler() http.Handler {
 	lambda := m.Lambda.Handler()
 	prefixes := m.Lambda.Routes()
+	events := m.Events.Handler()
+	sqs := m.SQS.Handler()
 	ops := http.NewServeMux()
 	ops.Handle("GET /metrics", m.Metrics.Handler())
 	ops.HandleFunc("GET /healthz", m.healthz)
@@ -26,8 +34,31 @@ func (m *Main) apiHandler() http.Handler {
 				return
 			}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"__type":"UnknownOperationException","message":"no Ferry API serves ` + r.Method + " " + r.URL.Path + `"}`))
+		switch target := r.Header.Get("X-Amz-Target"); {
+		case strings.HasPrefix(target, "AWSEvents."):
+			events.ServeHTTP(w, r)
+			return
+		case m.SQS.JSONTarget(target):
+			sqs.ServeHTTP(w, r)
+			return
+		case target != "":
+			unknown(w, r)
+			return
+		}
+		if err := r.ParseForm(); err == nil {
+			action := r.Form.Get("Action")
+			if m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "" {
+				sqs.ServeHTTP(w, r)
+				return
+			}
+		}
+		unknown(w, r)
 	})
+}
+
+func unknown(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	b, _ := json.Marshal(map[string]string{"__type": "UnknownOperationException", "message": "no Ferry API serves " + r.Method + " " + r.URL.Path})
+	_, _ = w.Write(b)
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/async"
+	eventsapi "github.com/ferry-run/ferry/awsapi/events"
 	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
+	sqsapi "github.com/ferry-run/ferry/awsapi/sqs"
 	"github.com/ferry-run/ferry/bus"
 	"github.com/ferry-run/ferry/catalog"
 	"github.com/ferry-run/ferry/destination"
@@ -26,6 +28,7 @@ import (
 	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/topic"
+	"github.com/ferry-run/ferry/trigger"
 )
 
 // Config is everything a Ferry server needs to start.
@@ -71,7 +74,10 @@ type Main struct {
 	Buses     *bus.Service
 	Pool      *sandbox.Pool
 	Async     *async.Engine
+	Triggers  *trigger.Service
 	Lambda    *lambdaapi.API
+	Events    *eventsapi.API
+	SQS       *sqsapi.API
 	Metrics   *metrics.Registry
 	Logs      *logtail.Book
 
@@ -157,6 +163,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
 	})
+	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
+	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
+	m.Triggers = trigger.New(m.Engine, trigger.Options{
+		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
+	})
 
 	parts := []lifecycle{
 		{"engine", m.Engine.Start, m.Engine.Stop},
@@ -168,6 +179,7 @@ func (m *Main) Run(ctx context.Context) error {
 		{"topics", m.Topics.Start, m.Topics.Stop},
 		{"buses", m.Buses.Start, m.Buses.Stop},
 		{"async workers", m.Async.StartWorkers, func(context.Context) error { return nil }},
+		{"triggers", m.Triggers.Start, m.Triggers.Stop},
 		{"api", m.startAPI, m.stopAPI},
 	}
 	for _, p := range parts {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/bus"
 	"github.com/ferry-run/ferry/stack"
+	"github.com/ferry-run/ferry/trigger"
 )
 
 // Apply creates or updates every resource of st on the running server. It
@@ -97,6 +99,26 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 			return fmt.Errorf("rule %s targets: %w", r.Name, err)
 		} else if len(failed) > 0 {
 			return fmt.Errorf("rule %s target %s: %s", r.Name, failed[0].TargetId, failed[0].ErrorMessage)
+		}
+	}
+	for _, tr := range st.Triggers {
+		existing, err := m.Triggers.List(ctx, tr.Function, tr.Queue)
+		if err != nil {
+			return fmt.Errorf("trigger %s -> %s: %w", tr.Queue, tr.Function, err)
+		}
+		mp := trigger.Mapping{
+			QueueARN: tr.Queue, Function: tr.Function, BatchSize: tr.BatchSize,
+			MaximumBatchingWindow:   time.Duration(tr.MaximumBatchingWindow) * time.Second,
+			ReportBatchItemFailures: tr.ReportBatchItemFailures, Enabled: tr.Enabled,
+		}
+		if len(existing) > 0 {
+			mp.UUID, mp.Queue = existing[0].UUID, existing[0].Queue
+			_, err = m.Triggers.Update(ctx, mp)
+		} else {
+			_, err = m.Triggers.Create(ctx, mp)
+		}
+		if err != nil {
+			return fmt.Errorf("trigger %s -> %s: %w", tr.Queue, tr.Function, err)
 		}
 	}
 	if len(st.Schedules) > 0 {

@@ -29,6 +29,9 @@ exports.notifyPaymentsTeam = async (event) => {
   for (const record of event.Records) {
     const invocation = JSON.parse(record.body);
     const payment = JSON.parse(invocation.requestPayload.Records[0].Sns.Message);
-    console.log(`alerting payments team: payment ${payment.id} failed (${invocation.requestContext.condition}): ${invocation.responsePayload.errorMessage}`);
+    const { condition } = invocation.requestContext;
+    // EventAgeExceeded records have no response: the function never ran.
+    const reason = invocation.responsePayload ? invocation.responsePayload.errorMessage : 'the event expired before it could run';
+    console.log(`alerting payments team: payment ${payment.id} failed (${condition}): ${reason}`);
   }
 };
