@@ -47,6 +47,9 @@ func (e *Engine) finish(ctx context.Context, msg jetstream.Msg, fn *ferry.Functi
 				}
 			})
 		}
+		if err == nil {
+			e.stats.addDelivery(fn.Name, d.Kind, d.Target)
+		}
 		inv.Deliveries = append(inv.Deliveries, d)
 	}
 	if failed && rounds < e.opts.DeliveryRounds {

@@ -15,13 +15,31 @@ type Counters struct {
 	RecursiveInvocationsDropped int64
 }
 
-// Stats holds Counters per function.
+// Stats holds Counters per function, and how many records went down each
+// destination path.
 type Stats struct {
-	mu sync.Mutex
-	m  map[string]*Counters
+	mu        sync.Mutex
+	m         map[string]*Counters
+	delivered map[deliveryKey]int64
 }
 
-func newStats() *Stats { return &Stats{m: map[string]*Counters{}} }
+type deliveryKey struct{ function, kind, target string }
+
+func newStats() *Stats { return &Stats{m: map[string]*Counters{}, delivered: map[deliveryKey]int64{}} }
+
+func (s *Stats) addDelivery(function, kind, target string) {
+	s.mu.Lock()
+	s.delivered[deliveryKey{function, kind, target}]++
+	s.mu.Unlock()
+}
+
+// Delivered returns how many of function's outcomes were delivered as kind
+// (OnSuccess, OnFailure, DeadLetterQueue) to target.
+func (s *Stats) Delivered(function, kind, target string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delivered[deliveryKey{function, kind, target}]
+}
 
 func (s *Stats) add(function string, f func(*Counters)) {
 	s.mu.Lock()

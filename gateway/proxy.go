@@ -264,6 +264,17 @@ func (g *Gateway) writeServiceError(c *call, e *serviceError) {
 		"Error":     map[string]any{"Code": e.code, "Message": e.msg, "Type": typ},
 		"RequestId": c.requestID,
 	})
+	tpl := c.route.clientTpl
+	if e.status >= 500 {
+		tpl = c.route.serverTpl
+	}
+	if tpl != nil {
+		if s, err := tpl.render(&tplData{body: out, context: g.templateContext(c), params: c.param}); err == nil {
+			out = []byte(s)
+		} else {
+			g.log.Warn("gateway: error response template", "route", c.route.Route.String(), "err", err)
+		}
+	}
 	h := c.w.Header()
 	h.Set("Content-Type", "application/json")
 	g.commonHeaders(c, c.isREST())

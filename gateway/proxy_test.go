@@ -34,6 +34,9 @@ func TestServiceProxies(t *testing.T) {
 			StatusCode:       202,
 		}},
 		Route{Kind: KindREST, Method: "POST", Path: "/missing", Proxy: &ServiceProxy{Kind: ProxySNS, Target: "nosuchtopic"}},
+		Route{Kind: KindREST, Method: "POST", Path: "/missing-templated", Proxy: &ServiceProxy{Kind: ProxySNS, Target: "nosuchtopic",
+			ResponseTemplate: `{"status":"accepted"}`, ClientErrorTemplate: `{"status":"bad request","code":"$input.path('$.Error.Code')"}`,
+			ServerErrorTemplate: `{"status":"error"}`}},
 		Route{Kind: KindREST, Method: "POST", Path: "/orders", Proxy: &ServiceProxy{Kind: ProxySQS, Target: "orders"}},
 	)
 
@@ -85,6 +88,10 @@ func TestServiceProxies(t *testing.T) {
 		r := do(t, "POST", w.url+"/missing", `x`)
 		if r.status != 400 || get(decodeJSON(t, r.body), "Error", "Code") != "NotFound" {
 			t.Errorf("%d %s, want 400 NotFound", r.status, r.body)
+		}
+		r = do(t, "POST", w.url+"/missing-templated", `x`)
+		if r.status != 400 || r.body != `{"status":"bad request","code":"NotFound"}` {
+			t.Errorf("clientError template: %d %s", r.status, r.body)
 		}
 	})
 

@@ -75,7 +75,12 @@ type ServiceProxy struct {
 	// ResponseTemplate renders the success response from the service's JSON
 	// answer ($input); empty returns that answer as is.
 	ResponseTemplate string
-	StatusCode       int // success status; default 200
+	// ClientErrorTemplate and ServerErrorTemplate render the answer when the
+	// service call fails with a 4xx or 5xx error (the error document is
+	// $input); empty returns that document as is.
+	ClientErrorTemplate string
+	ServerErrorTemplate string
+	StatusCode          int // success status; default 200
 }
 
 var validMethods = map[string]bool{
@@ -103,7 +108,9 @@ type compiled struct {
 	reqTpl  *Template
 	reqTpls map[string]*Template
 	respTpl *Template
-	target  string // proxy target name
+	// errTpls render 4xx (clientError) and 5xx (serverError) answers.
+	clientTpl, serverTpl *Template
+	target               string // proxy target name
 }
 
 // routeKey is the HTTP API route key ("POST /users/{id}", "$default").
@@ -275,6 +282,16 @@ func (g *Gateway) compileProxy(c *compiled, p *ServiceProxy) error {
 	if p.ResponseTemplate != "" {
 		if c.respTpl, err = ParseTemplate(p.ResponseTemplate); err != nil {
 			return fmt.Errorf("response template: %w", err)
+		}
+	}
+	if p.ClientErrorTemplate != "" {
+		if c.clientTpl, err = ParseTemplate(p.ClientErrorTemplate); err != nil {
+			return fmt.Errorf("clientError response template: %w", err)
+		}
+	}
+	if p.ServerErrorTemplate != "" {
+		if c.serverTpl, err = ParseTemplate(p.ServerErrorTemplate); err != nil {
+			return fmt.Errorf("serverError response template: %w", err)
 		}
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/ferry-run/ferry/web"
 )
 
 // queuePath is the path of a queue URL: /<account>/<queue>.
@@ -17,6 +19,8 @@ func (m *Main) apiHandler() http.Handler {
 	prefixes := m.Lambda.Routes()
 	events := m.Events.Handler()
 	sqs := m.SQS.Handler()
+	sns := m.SNS.Handler()
+	dash := m.Dashboard.Handler()
 	ops := http.NewServeMux()
 	ops.Handle("GET /metrics", m.Metrics.Handler())
 	ops.HandleFunc("GET /healthz", m.healthz)
@@ -26,6 +30,14 @@ func (m *Main) apiHandler() http.Handler {
 		switch r.URL.Path {
 		case "/metrics", "/healthz", "/readyz", "/_ferry/logs":
 			ops.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, web.Prefix) {
+			dash.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == m.SNS.CertificatePath() {
+			sns.ServeHTTP(w, r)
 			return
 		}
 		for _, p := range prefixes {
@@ -47,6 +59,10 @@ func (m *Main) apiHandler() http.Handler {
 		}
 		if err := r.ParseForm(); err == nil {
 			action := r.Form.Get("Action")
+			if m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == "" {
+				sns.ServeHTTP(w, r)
+				return
+			}
 			if m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "" {
 				sqs.ServeHTTP(w, r)
 				return

@@ -10,16 +10,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/async"
 	eventsapi "github.com/ferry-run/ferry/awsapi/events"
 	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
+	snsapi "github.com/ferry-run/ferry/awsapi/sns"
 	sqsapi "github.com/ferry-run/ferry/awsapi/sqs"
 	"github.com/ferry-run/ferry/bus"
 	"github.com/ferry-run/ferry/catalog"
 	"github.com/ferry-run/ferry/destination"
+	"github.com/ferry-run/ferry/gateway"
 	"github.com/ferry-run/ferry/history"
 	"github.com/ferry-run/ferry/logtail"
 	"github.com/ferry-run/ferry/metrics"
@@ -29,13 +32,17 @@ import (
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/topic"
 	"github.com/ferry-run/ferry/trigger"
+	"github.com/ferry-run/ferry/web"
 )
 
 // Config is everything a Ferry server needs to start.
 type Config struct {
 	DataDir string
-	// APIAddr serves the AWS APIs (Lambda, SQS, SNS, EventBridge).
+	// APIAddr serves the AWS APIs (Lambda, SQS, SNS, EventBridge), the
+	// dashboard (/_ferry/), /metrics, /healthz and /readyz.
 	APIAddr string
+	// GatewayAddr serves the HTTP gateway's routes.
+	GatewayAddr string
 	// ClockScale multiplies AWS's async durations (retry delays, backoff,
 	// max event age, destination retries); 1 is AWS's clock.
 	ClockScale float64
@@ -78,12 +85,17 @@ type Main struct {
 	Lambda    *lambdaapi.API
 	Events    *eventsapi.API
 	SQS       *sqsapi.API
+	SNS       *snsapi.API
+	Gateway   *gateway.Gateway
+	Dashboard *web.Dashboard
 	Metrics   *metrics.Registry
 	Logs      *logtail.Book
 
-	api     *http.Server
-	apiLn   net.Listener
-	started []lifecycle
+	mu         sync.Mutex
+	routeTable []gateway.Route
+	api        *http.Server
+	apiLn      net.Listener
+	started    []lifecycle
 }
 
 // NewMain returns an unstarted server for cfg.
@@ -99,6 +111,9 @@ func NewMain(cfg Config) *Main {
 	}
 	if cfg.APIAddr == "" {
 		cfg.APIAddr = "127.0.0.1:4566"
+	}
+	if cfg.GatewayAddr == "" {
+		cfg.GatewayAddr = gateway.DefaultAddr
 	}
 	return &Main{Config: cfg}
 }
@@ -148,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ClockScale: cfg.ClockScale, Observer: m.Metrics, Logger: log,
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{
-		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second),
+		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second), PublicURL: "http://" + cfg.APIAddr,
 		Targets: topic.Targets{Functions: m.Async, Queues: m.Queues},
 	})
 	m.Buses = bus.New(m.Engine, bus.Options{
@@ -163,6 +178,12 @@ func (m *Main) Run(ctx context.Context) error {
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
 	})
+	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
+	m.Gateway = gateway.New(gateway.Options{
+		Addr: cfg.GatewayAddr, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
+		Topics: m.Topics, Queues: m.Queues, Logger: log,
+	})
+	m.Dashboard = web.New(dashboardSource{m}, log)
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
 	m.Triggers = trigger.New(m.Engine, trigger.Options{
@@ -180,6 +201,7 @@ func (m *Main) Run(ctx context.Context) error {
 		{"buses", m.Buses.Start, m.Buses.Stop},
 		{"async workers", m.Async.StartWorkers, func(context.Context) error { return nil }},
 		{"triggers", m.Triggers.Start, m.Triggers.Stop},
+		{"gateway", m.Gateway.Start, m.Gateway.Stop},
 		{"api", m.startAPI, m.stopAPI},
 	}
 	for _, p := range parts {
@@ -207,6 +229,24 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	m.started = nil
 	return errors.Join(errs...)
+}
+
+// setRoutes replaces the gateway's routes.
+func (m *Main) setRoutes(routes []gateway.Route) error {
+	if err := m.Gateway.SetRoutes(routes); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.routeTable = routes
+	m.mu.Unlock()
+	return nil
+}
+
+// routes returns the gateway's current routes.
+func (m *Main) routes() []gateway.Route {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.routeTable
 }
 
 // APIURL is the base URL of the AWS APIs once running.

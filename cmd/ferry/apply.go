@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/bus"
+	"github.com/ferry-run/ferry/gateway"
 	"github.com/ferry-run/ferry/stack"
 	"github.com/ferry-run/ferry/trigger"
 )
@@ -121,8 +122,39 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 			return fmt.Errorf("trigger %s -> %s: %w", tr.Queue, tr.Function, err)
 		}
 	}
+	if err := m.applyRoutes(st.Routes); err != nil {
+		return err
+	}
 	if len(st.Schedules) > 0 {
 		return ferry.Errorf(ferry.EINVALID, "schedule %s (%s): schedule events are not supported yet", st.Schedules[0].Name, strconv.Quote(st.Schedules[0].Expression))
+	}
+	return nil
+}
+
+// applyRoutes converts the stack's routes for the gateway.
+func (m *Main) applyRoutes(routes []stack.Route) error {
+	out := make([]gateway.Route, 0, len(routes))
+	for _, r := range routes {
+		gr := gateway.Route{Kind: r.Kind, Method: r.Method, Path: r.Path, Function: r.Function, PayloadVersion: r.PayloadVersion}
+		if c := r.CORS; c != nil {
+			gr.CORS = &gateway.CORS{Origins: c.AllowOrigins, Headers: c.AllowHeaders, Methods: c.AllowMethods,
+				ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+		}
+		if p := r.Proxy; p != nil {
+			gr.Proxy = &gateway.ServiceProxy{Kind: p.Kind, Target: p.Target, RequestTemplates: p.RequestTemplates,
+				ResponseTemplate:    p.ResponseTemplates["success"],
+				ClientErrorTemplate: p.ResponseTemplates["clientError"],
+				ServerErrorTemplate: p.ResponseTemplates["serverError"]}
+			for k := range p.ResponseTemplates {
+				if k != "success" && k != "clientError" && k != "serverError" {
+					return ferry.Errorf(ferry.EINVALID, "route %s %s: response template %q is not supported (success, clientError, serverError)", r.Method, r.Path, k)
+				}
+			}
+		}
+		out = append(out, gr)
+	}
+	if err := m.setRoutes(out); err != nil {
+		return fmt.Errorf("routes: %w", err)
 	}
 	return nil
 }

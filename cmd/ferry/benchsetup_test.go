@@ -9,7 +9,7 @@ import (
 
 func setupBench(b *testing.B) *Main {
 	b.Helper()
-	m := NewMain(Config{DataDir: b.TempDir(), APIAddr: "127.0.0.1:0", ClockScale: 0.001})
+	m := NewMain(Config{DataDir: b.TempDir(), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", ClockScale: 0.001})
 	if err := m.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func buildFerry(t *testing.T) string {
 func startServer(t *testing.T, bin, data string, extra ...string) *server {
 	t.Helper()
 	s := &server{api: freePort(t), nats: freePort(t), done: make(chan struct{})}
-	args := append([]string{"server", "--data", data, "--api", s.api, "--nats-listen", s.nats, "--log-level", "error"}, extra...)
+	args := append([]string{"server", "--data", data, "--api", s.api, "--gateway", "127.0.0.1:0", "--nats-listen", s.nats, "--log-level", "error"}, extra...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s.cmd.Stderr = os.Stderr
@@ -149,7 +149,7 @@ func TestKill9LosesNoEvent(t *testing.T) {
 	data := t.TempDir()
 
 	// The destination queues are created on the same data dir beforehand.
-	pre := NewMain(Config{DataDir: data, APIAddr: "127.0.0.1:0"})
+	pre := NewMain(Config{DataDir: data, APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0"})
 	if err := pre.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestKill9LosesNoEvent(t *testing.T) {
 	nc.Close()
 	srv.terminate(t)
 
-	post := NewMain(Config{DataDir: data, APIAddr: "127.0.0.1:0"})
+	post := NewMain(Config{DataDir: data, APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0"})
 	if err := post.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

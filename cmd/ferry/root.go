@@ -25,22 +25,24 @@ func newRootCommand() *cobra.Command {
 
 // serverFlags are the flags shared by commands that start a server.
 type serverFlags struct {
-	dataDir    string
-	apiAddr    string
-	clockScale float64
-	region     string
-	account    string
-	node       string
-	idle       time.Duration
-	syncAlways bool
-	logLevel   string
-	natsListen string
-	natsURL    string
+	dataDir     string
+	apiAddr     string
+	gatewayAddr string
+	clockScale  float64
+	region      string
+	account     string
+	node        string
+	idle        time.Duration
+	syncAlways  bool
+	logLevel    string
+	natsListen  string
+	natsURL     string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory (JetStream store, function code)")
-	fs.StringVar(&f.apiAddr, "api", "127.0.0.1:4566", "address of the AWS APIs (Lambda, SQS, SNS, EventBridge)")
+	fs.StringVar(&f.apiAddr, "api", "127.0.0.1:4566", "address of the AWS APIs (Lambda, SQS, SNS, EventBridge), the dashboard (/_ferry/) and /metrics")
+	fs.StringVar(&f.gatewayAddr, "gateway", "127.0.0.1:3000", "address of the HTTP gateway (routes of the stack)")
 	fs.Float64Var(&f.clockScale, "clock-scale", 1, "multiply AWS's async delays (retries, backoff, max event age) by this; 0.01 makes a minute 600 ms")
 	fs.StringVar(&f.region, "region", ferry.DefaultRegion, "region in ARNs")
 	fs.StringVar(&f.account, "account", ferry.DefaultAccount, "account id in ARNs")
@@ -61,7 +63,7 @@ func (f *serverFlags) config() (Config, error) {
 		return Config{}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
 	}
 	return Config{
-		DataDir: f.dataDir, APIAddr: f.apiAddr, ClockScale: f.clockScale,
+		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
 		NATSListen: f.natsListen, NATSURL: f.natsURL,

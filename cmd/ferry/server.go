@@ -23,7 +23,8 @@ func newServerCommand() *cobra.Command {
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ferry: AWS APIs on %s (data in %s)\n", m.APIURL(), cfg.DataDir)
+			fmt.Fprintf(cmd.OutOrStdout(), "ferry: AWS APIs on %s, dashboard %s/_ferry/, gateway %s (data in %s)\n",
+				m.APIURL(), m.APIURL(), m.Gateway.URL(), cfg.DataDir)
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -23,7 +23,7 @@ import (
 // setup starts a whole Ferry server in-process on a fresh data dir.
 func setup(t testing.TB, scale float64) *Main {
 	t.Helper()
-	m := NewMain(Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", ClockScale: scale})
+	m := NewMain(Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", ClockScale: scale})
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

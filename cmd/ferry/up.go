@@ -97,6 +97,10 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 func printStack(w io.Writer, m *Main, st *stack.Stack) {
 	fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
 	fmt.Fprintf(w, "  AWS APIs   %s   (AWS_ENDPOINT_URL=%s)\n", m.APIURL(), m.APIURL())
+	fmt.Fprintf(w, "  dashboard  %s/_ferry/\n", m.APIURL())
+	for _, r := range m.routes() {
+		fmt.Fprintf(w, "  route      %s %s%s\n", r.Method, m.Gateway.URL(), r.Path)
+	}
 	for _, fn := range st.Functions {
 		fmt.Fprintf(w, "  function   %s (%s, %s)\n", fn.Name, fn.Runtime, fn.Handler)
 		if d := fn.Async.OnSuccess; d != "" {
