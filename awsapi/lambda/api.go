@@ -1,10 +1,13 @@
 // Package lambdaapi is the AWS Lambda REST-JSON front door: it serves the
 // Lambda API paths (Invoke, event invoke config, function CRUD, concurrency,
-// recursion config, permissions) so aws-sdk-go-v2's lambda client and the AWS
-// CLI work against Ferry with a custom endpoint. It owns the wire format only:
-// function configurations live in a ferry.FunctionStore, invocations go to a
-// ferry.Invoker / ferry.AsyncInvoker, and uploaded code is unpacked under
-// Config.CodeDir as <CodeDir>/<function>/<revision>/.
+// recursion config, permissions, queue event source mappings) so
+// aws-sdk-go-v2's lambda client and the AWS CLI work against Ferry with a
+// custom endpoint. It owns the wire format only: function configurations
+// live in a ferry.FunctionStore, invocations go to a ferry.Invoker /
+// ferry.AsyncInvoker, event source mappings to an EventSourceMappings
+// service, and uploaded code is unpacked under Config.CodeDir as
+// <CodeDir>/<function>/<revision>/, its zip kept in a CodeStore (when
+// configured) so Restore can rebuild a lost code directory.
 //
 // Ferry runs the $LATEST version of each function only: any other qualifier
 // is answered with ResourceNotFoundException. Function ARNs are accepted
@@ -31,7 +34,14 @@ type Config struct {
 	// CodeDir is where CreateFunction and UpdateFunctionCode unpack code:
 	// <CodeDir>/<function>/<revision>/.
 	CodeDir string
-	Logger  *slog.Logger
+	// Code, when set, keeps the zip of each function's current code
+	// revision so Restore can rebuild a lost CodeDir (NewObjectCodeStore).
+	Code CodeStore
+	// EventSourceMappings, when set, serves the event source mapping
+	// operations (pass *trigger.Service); without it they answer
+	// ServiceException.
+	EventSourceMappings EventSourceMappings
+	Logger              *slog.Logger
 }
 
 // API serves the Lambda REST-JSON protocol.
@@ -41,6 +51,8 @@ type API struct {
 	invoker ferry.Invoker
 	async   ferry.AsyncInvoker
 	codeDir string
+	code    CodeStore
+	esm     EventSourceMappings
 	log     *slog.Logger
 	mux     *http.ServeMux
 
@@ -78,6 +90,8 @@ func New(cfg Config) *API {
 		invoker: cfg.Invoker,
 		async:   cfg.Async,
 		codeDir: cfg.CodeDir,
+		code:    cfg.Code,
+		esm:     cfg.EventSourceMappings,
 		log:     log,
 		mux:     http.NewServeMux(),
 	}
@@ -108,6 +122,14 @@ func (a *API) routes() {
 	m.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", a.putFunctionConcurrency)
 	m.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", a.deleteFunctionConcurrency)
 	m.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", a.getFunctionConcurrency)
+
+	m.HandleFunc("POST /2015-03-31/event-source-mappings", a.createEventSourceMapping)
+	m.HandleFunc("POST /2015-03-31/event-source-mappings/{$}", a.createEventSourceMapping)
+	m.HandleFunc("GET /2015-03-31/event-source-mappings", a.listEventSourceMappings)
+	m.HandleFunc("GET /2015-03-31/event-source-mappings/{$}", a.listEventSourceMappings)
+	m.HandleFunc("GET /2015-03-31/event-source-mappings/{uuid}", a.getEventSourceMapping)
+	m.HandleFunc("PUT /2015-03-31/event-source-mappings/{uuid}", a.updateEventSourceMapping)
+	m.HandleFunc("DELETE /2015-03-31/event-source-mappings/{uuid}", a.deleteEventSourceMapping)
 
 	m.HandleFunc("PUT /2024-08-31/functions/{name}/recursion-config", a.putFunctionRecursionConfig)
 	m.HandleFunc("GET /2024-08-31/functions/{name}/recursion-config", a.getFunctionRecursionConfig)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -16,6 +17,8 @@ import (
 	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
 	"github.com/ferry-run/ferry/catalog"
 	"github.com/ferry-run/ferry/natsjs"
+	"github.com/ferry-run/ferry/queue"
+	"github.com/ferry-run/ferry/trigger"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -56,11 +59,19 @@ func (i *invoker) calls() (sync, async []*ferry.InvokeRequest) {
 	return append([]*ferry.InvokeRequest(nil), i.sync...), append([]*ferry.InvokeRequest(nil), i.async...)
 }
 
+// bundle is the API on real JetStream: function catalogue, queue service,
+// trigger service (event source mappings) and object code store. inv
+// stands where the async engine stands.
 type bundle struct {
-	client  *lambda.Client
-	store   *catalog.Store
-	inv     *invoker
-	codeDir string
+	client   *lambda.Client
+	api      *lambdaapi.API
+	engine   *natsjs.Engine
+	store    *catalog.Store
+	queues   *queue.Service
+	triggers *trigger.Service
+	code     *lambdaapi.ObjectCodeStore
+	inv      *invoker
+	codeDir  string
 }
 
 func setup(t *testing.T) *bundle {
@@ -71,29 +82,53 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Stop(context.Background()) })
-	store := catalog.New(e, nil)
-	if err := store.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Stop(context.Background()) })
-	b := &bundle{store: store, inv: &invoker{}, codeDir: t.TempDir()}
-	api := lambdaapi.New(lambdaapi.Config{
-		Realm:     ferry.DefaultRealm,
-		Functions: store,
-		Invoker:   b.inv,
-		Async:     b.inv,
-		CodeDir:   b.codeDir,
+	b := &bundle{engine: e, inv: &invoker{}, codeDir: t.TempDir()}
+	b.store = catalog.New(e, nil)
+	b.queues = queue.New(e, queue.Options{Realm: ferry.DefaultRealm})
+	b.triggers = trigger.New(e, trigger.Options{
+		Realm: ferry.DefaultRealm, Queues: b.queues, Functions: b.store, Invoker: b.inv, WaitTime: time.Second,
 	})
+	for _, p := range []interface {
+		Start(context.Context) error
+		Stop(context.Context) error
+	}{b.store, b.queues, b.triggers} {
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := p.Stop(sctx); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+		})
+	}
+	b.code = lambdaapi.NewObjectCodeStore(e)
+	b.api = lambdaapi.New(lambdaapi.Config{
+		Realm:               ferry.DefaultRealm,
+		Functions:           b.store,
+		Invoker:             b.inv,
+		Async:               b.inv,
+		CodeDir:             b.codeDir,
+		Code:                b.code,
+		EventSourceMappings: b.triggers,
+	})
+	b.client = newClient(t, b.api)
+	return b
+}
+
+// newClient returns an SDK client on api served over real HTTP.
+func newClient(t *testing.T, api *lambdaapi.API) *lambda.Client {
+	t.Helper()
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	b.client = lambda.New(lambda.Options{
+	return lambda.New(lambda.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDFERRY", "secret", ""),
 		HTTPClient:   srv.Client(),
 		Retryer:      aws.NopRetryer{},
 	})
-	return b
 }
 
 // putFunction stores a function directly in the catalogue.

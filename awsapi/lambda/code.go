@@ -3,6 +3,7 @@ package lambdaapi
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -193,17 +194,39 @@ type codeMeta struct {
 }
 
 // storeCode unpacks zipFile into a new revision directory of the function
-// and returns its path.
-func (a *API) storeCode(name string, zipFile []byte) (string, error) {
+// and returns its path. With a CodeStore the zip is kept there too, under
+// "<function>/<revision>", before the revision is used.
+func (a *API) storeCode(ctx context.Context, name string, zipFile []byte) (string, error) {
 	root := a.functionCodeRoot(name)
 	if root == "" {
 		return "", ferry.Errorf(ferry.EINVALID, "uploading code is not enabled: the Lambda API has no code directory")
 	}
+	rev := uuid.Must(uuid.NewV7()).String()
+	dir, err := installRevision(root, rev, zipFile)
+	if err != nil {
+		return "", err
+	}
+	if a.code != nil {
+		if err := a.code.Put(ctx, codeKey(name, rev), zipFile); err != nil {
+			_ = os.RemoveAll(dir)
+			_ = os.Remove(dir + ".json")
+			return "", fmt.Errorf("keep code of function %s: %w", name, err)
+		}
+	}
+	return dir, nil
+}
+
+// codeKey is the CodeStore key of a revision.
+func codeKey(name, rev string) string { return name + "/" + rev }
+
+// installRevision unpacks zipFile into <root>/<rev> (through a temporary
+// directory, so the revision appears complete or not at all) and writes its
+// metadata beside it.
+func installRevision(root, rev string, zipFile []byte) (string, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("create code directory: %w", err)
 	}
-	rev := uuid.Must(uuid.NewV7()).String()
-	tmp := filepath.Join(root, ".tmp-"+rev)
+	tmp := filepath.Join(root, ".tmp-"+uuid.NewString())
 	if err := unpackZip(zipFile, tmp); err != nil {
 		_ = os.RemoveAll(tmp)
 		return "", err
@@ -217,19 +240,30 @@ func (a *API) storeCode(name string, zipFile []byte) (string, error) {
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		_ = os.RemoveAll(tmp)
-		_ = os.Remove(dir + ".json")
 		return "", fmt.Errorf("install code revision: %w", err)
 	}
 	return dir, nil
 }
 
-// removeRevision deletes a code revision this API created.
-func (a *API) removeRevision(name, dir string) {
+// removeRevision deletes a code revision this API created, on disk and in
+// the CodeStore.
+func (a *API) removeRevision(ctx context.Context, name, dir string) {
 	if dir == "" || filepath.Dir(dir) != a.functionCodeRoot(name) {
 		return
 	}
 	_ = os.RemoveAll(dir)
 	_ = os.Remove(dir + ".json")
+	a.forgetRevision(ctx, name, dir)
+}
+
+// forgetRevision deletes a revision's zip from the CodeStore.
+func (a *API) forgetRevision(ctx context.Context, name, dir string) {
+	if a.code == nil || dir == "" || filepath.Dir(dir) != a.functionCodeRoot(name) {
+		return
+	}
+	if err := a.code.Delete(ctx, codeKey(name, filepath.Base(dir))); err != nil {
+		a.log.Warn("remove stored function code", "function", name, "revision", filepath.Base(dir), "err", err)
+	}
 }
 
 // pruneRevisions removes every revision of a function but keep.
@@ -292,7 +326,7 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	dir, err := a.storeCode(in.FunctionName, in.Code.ZipFile)
+	dir, err := a.storeCode(r.Context(), in.FunctionName, in.Code.ZipFile)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -300,7 +334,7 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 	fn := &ferry.Function{Name: in.FunctionName, CodeDir: dir}
 	in.functionSettings.apply(fn)
 	if err := a.fns.PutFunction(r.Context(), fn); err != nil {
-		a.removeRevision(fn.Name, dir)
+		a.removeRevision(r.Context(), fn.Name, dir)
 		a.writeError(w, r, err)
 		return
 	}
@@ -350,7 +384,7 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	dir, err := a.storeCode(ref.Name, in.ZipFile)
+	dir, err := a.storeCode(r.Context(), ref.Name, in.ZipFile)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -362,12 +396,14 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.removeRevision(ref.Name, dir)
+		a.removeRevision(r.Context(), ref.Name, dir)
 		a.writeError(w, r, err)
 		return
 	}
-	// Keep the previous revision for instances still finishing on it.
+	// Keep the previous revision on disk for instances still finishing on
+	// it; only the current one needs to be restorable.
 	a.pruneRevisions(ref.Name, dir, previous)
+	a.forgetRevision(r.Context(), ref.Name, previous)
 	a.log.Info("function code updated", "function", fn.Name, "code", dir)
 	writeJSON(w, http.StatusOK, a.configurationOf(fn))
 }

@@ -143,6 +143,10 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
+	var codeDir string
+	if cur, err := a.fns.GetFunction(r.Context(), ref.Name); err == nil {
+		codeDir = cur.CodeDir
+	}
 	err = a.fns.DeleteFunction(r.Context(), ref.Name)
 	a.mu.Unlock()
 	if ferry.ErrorCode(err) == ferry.ENOTFOUND {
@@ -152,6 +156,7 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	a.forgetRevision(r.Context(), ref.Name, codeDir)
 	if dir := a.functionCodeRoot(ref.Name); dir != "" {
 		if err := os.RemoveAll(dir); err != nil {
 			a.log.Warn("remove function code", "function", ref.Name, "dir", dir, "err", err)
