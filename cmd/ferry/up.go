@@ -127,25 +127,37 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 	}
 }
 
-// logPrinter writes function log lines with the function's name in its own
-// colour and the request id on every line.
+// logPrinter writes function log lines with the function's name (in its own
+// colour on a terminal) and the request id on every line.
 type logPrinter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	colour bool
 }
 
-func newLogPrinter(w io.Writer) *logPrinter { return &logPrinter{w: w} }
+func newLogPrinter(w io.Writer) *logPrinter {
+	colour := false
+	if f, ok := w.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			colour = true
+		}
+	}
+	return &logPrinter{w: w, colour: colour}
+}
 
 var logColours = []string{"\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[34m", "\x1b[91m", "\x1b[96m", "\x1b[95m"}
 
 func (p *logPrinter) line(function, requestID string, line []byte) {
-	h := fnv.New32a()
-	h.Write([]byte(function))
-	colour := logColours[h.Sum32()%uint32(len(logColours))]
+	name := function
+	if p.colour {
+		h := fnv.New32a()
+		h.Write([]byte(function))
+		name = logColours[h.Sum32()%uint32(len(logColours))] + function + "\x1b[0m"
+	}
 	text := strings.TrimRight(strings.ReplaceAll(string(line), "\r", "\n  "), "\n")
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s%s\x1b[0m %s %s\n", colour, function, requestID, text)
+	fmt.Fprintf(p.w, "%s %s %s\n", name, requestID, text)
 }
 
 // watchCode polls the functions' code folders until ctx ends and stores a
