@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/ferry-run/ferry"
-	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
 	"github.com/ferry-run/ferry/async"
+	lambdaapi "github.com/ferry-run/ferry/awsapi/lambda"
 	"github.com/ferry-run/ferry/destination"
 	"github.com/ferry-run/ferry/history"
 	"github.com/ferry-run/ferry/natsjs"
