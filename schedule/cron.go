@@ -70,9 +70,6 @@ func parseCron(body string) (*cronSpec, error) {
 	if len(fs) != 6 {
 		return nil, problemf("cron needs 6 fields (Minutes Hours Day-of-month Month Day-of-week Year), got %d", len(fs))
 	}
-	for i := range fs {
-		fs[i] = strings.ToUpper(fs[i])
-	}
 	c := &cronSpec{}
 	var err error
 	if c.minute, err = fMinute.parseList(fs[0], true); err != nil {
@@ -159,7 +156,7 @@ func parseDow(s string) (dowSpec, error) {
 			return dowSpec{}, err
 		}
 		return dowSpec{lastOf: day}, nil
-	case strings.ContainsRune(strings.ReplaceAll(s, "WED", ""), 'W'):
+	case strings.ContainsRune(strings.ReplaceAll(strings.ToUpper(s), "WED", ""), 'W'):
 		return dowSpec{}, fDow.errf(s, "W is only allowed in the Day-of-month field")
 	case strings.ContainsRune(s, '/'):
 		return dowSpec{}, fDow.errf(s, "the / increment is not allowed in the Day-of-week field")
@@ -241,7 +238,7 @@ func (f field) parseList(s string, allowStep bool) (set, error) {
 
 // value parses one number or name of the field.
 func (f field) value(text, v string) (int, error) {
-	if n, ok := f.names[v]; ok {
+	if n, ok := f.names[strings.ToUpper(v)]; ok {
 		return n, nil
 	}
 	if v == "" {
