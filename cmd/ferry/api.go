@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ferry-run/ferry/control"
 	"github.com/ferry-run/ferry/web"
 )
 
@@ -21,6 +22,7 @@ func (m *Main) apiHandler() http.Handler {
 	sqs := m.SQS.Handler()
 	sns := m.SNS.Handler()
 	dash := m.Dashboard.Handler()
+	ctl := m.Control.Handler()
 	ops := http.NewServeMux()
 	ops.Handle("GET /metrics", m.Metrics.Handler())
 	ops.HandleFunc("GET /healthz", m.healthz)
@@ -30,6 +32,10 @@ func (m *Main) apiHandler() http.Handler {
 		switch r.URL.Path {
 		case "/metrics", "/healthz", "/readyz", "/_ferry/logs":
 			ops.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, control.Prefix) {
+			ctl.ServeHTTP(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, web.Prefix) {

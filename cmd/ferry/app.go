@@ -21,6 +21,7 @@ import (
 	sqsapi "github.com/ferry-run/ferry/awsapi/sqs"
 	"github.com/ferry-run/ferry/bus"
 	"github.com/ferry-run/ferry/catalog"
+	"github.com/ferry-run/ferry/control"
 	"github.com/ferry-run/ferry/destination"
 	"github.com/ferry-run/ferry/gateway"
 	"github.com/ferry-run/ferry/history"
@@ -88,6 +89,7 @@ type Main struct {
 	SNS       *snsapi.API
 	Gateway   *gateway.Gateway
 	Dashboard *web.Dashboard
+	Control   *control.API
 	Metrics   *metrics.Registry
 	Logs      *logtail.Book
 
@@ -184,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Topics: m.Topics, Queues: m.Queues, Logger: log,
 	})
 	m.Dashboard = web.New(dashboardSource{m}, log)
+	m.Control = m.newControl()
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
 	m.Triggers = trigger.New(m.Engine, trigger.Options{

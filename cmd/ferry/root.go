@@ -19,7 +19,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
-		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand())
+		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand(),
+		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand())
 	return root
 }
 
