@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -382,4 +384,48 @@ func TestEventSourceMappingsNotConfigured(t *testing.T) {
 		EventSourceArn: aws.String(queueOK), FunctionName: aws.String("f"),
 	})
 	wantErr[*types.ServiceException](t, err)
+}
+
+// TestEventSourceMappingWire checks the raw protocol: the AWS CLI's
+// trailing-slash path, 202 answers, LastModified as epoch seconds, and an
+// update that names the event source.
+func TestEventSourceMappingWire(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.putFunction(t, &ferry.Function{Name: "f"})
+	q := b.createQueue(t, "wire")
+	h := b.api.Handler()
+	do := func(method, path, body string) (int, map[string]any, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out, rec.Header().Get("X-Amzn-ErrorType")
+	}
+	status, out, _ := do("POST", "/2015-03-31/event-source-mappings/", `{"EventSourceArn":"`+q+`","FunctionName":"f","Enabled":false}`)
+	if status != http.StatusAccepted {
+		t.Fatalf("create: %d %v", status, out)
+	}
+	lm, ok := out["LastModified"].(float64)
+	if !ok || time.Since(time.Unix(int64(lm), 0)).Abs() > time.Minute {
+		t.Errorf("LastModified = %#v, want epoch seconds of now", out["LastModified"])
+	}
+	id, _ := out["UUID"].(string)
+	status, out, errType := do("PUT", "/2015-03-31/event-source-mappings/"+id, `{"EventSourceArn":"`+q+`"}`)
+	if status != http.StatusBadRequest || errType != "InvalidParameterValueException" || !strings.Contains(fmt.Sprint(out["message"]), "EventSourceArn") {
+		t.Errorf("update naming the event source: %d %s %v", status, errType, out)
+	}
+	if status, out, _ := do("PUT", "/2015-03-31/event-source-mappings/"+id, `{"BatchSize":3,"FilterCriteria":null}`); status != http.StatusAccepted || out["BatchSize"] != 3.0 {
+		t.Errorf("update with a null member: %d %v", status, out)
+	}
+	if status, _, errType := do("PUT", "/2015-03-31/event-source-mappings/"+id, `{"BatchSize":"three"}`); status != http.StatusBadRequest || errType != "InvalidRequestContentException" {
+		t.Errorf("update with a bad body: %d %s", status, errType)
+	}
+	if status, out, _ := do("GET", "/2015-03-31/event-source-mappings/", ""); status != http.StatusOK || len(out["EventSourceMappings"].([]any)) != 1 {
+		t.Errorf("list with trailing slash: %d %v", status, out)
+	}
+	if status, out, _ := do("DELETE", "/2015-03-31/event-source-mappings/"+id, ""); status != http.StatusAccepted || out["State"] != "Deleting" {
+		t.Errorf("delete: %d %v", status, out)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/trigger"
 )
 
 func FuzzDecodeInvoke(f *testing.F) {
@@ -134,6 +135,36 @@ func FuzzParseFunctionName(f *testing.F) {
 		ref, err := parseFunctionName(ferry.DefaultRealm, raw, q)
 		if err == nil && !validFunctionName(ref.Name) {
 			t.Fatalf("accepted name %q from %q", ref.Name, raw)
+		}
+	})
+}
+
+func FuzzDecodeESM(f *testing.F) {
+	f.Add([]byte(`{"EventSourceArn":"arn:aws:sqs:us-east-1:000000000000:q","FunctionName":"f","BatchSize":5,"FunctionResponseTypes":["ReportBatchItemFailures"],"ScalingConfig":{"MaximumConcurrency":2}}`), false)
+	f.Add([]byte(`{"FilterCriteria":{"Filters":[]},"BatchSize":0}`), false)
+	f.Add([]byte(`{"EventSourceArn":null,"ScalingConfig":{},"Enabled":false}`), true)
+	f.Add([]byte(`{"BatchSize":-3,"MaximumBatchingWindowInSeconds":1e9}`), true)
+	f.Add([]byte(`[1]`), false)
+	f.Fuzz(func(t *testing.T, b []byte, update bool) {
+		in, err := decodeESM(b, update)
+		if err != nil {
+			if ferry.ErrorCode(err) == ferry.EINTERNAL {
+				t.Fatalf("decode error without a code: %v", err)
+			}
+			return
+		}
+		if update && in.EventSourceArn != nil {
+			t.Fatalf("update accepted EventSourceArn %q", *in.EventSourceArn)
+		}
+		if n := in.BatchSize; n != nil && *n < 1 {
+			t.Fatalf("accepted BatchSize %d", *n)
+		}
+		var m trigger.Mapping
+		if err := in.apply(ferry.DefaultRealm, &m); err == nil && in.FunctionName != nil && !validFunctionName(m.Function) {
+			t.Fatalf("applied function name %q from %q", m.Function, *in.FunctionName)
+		}
+		if c := m.MaximumConcurrency; c != 0 && c < trigger.MinConcurrency {
+			t.Fatalf("applied MaximumConcurrency %d", c)
 		}
 	})
 }
