@@ -45,6 +45,9 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	if req.RequestID == "" {
 		req.RequestID = newRequestID()
 	}
+	if req.TraceID == "" {
+		req.TraceID = ferry.NewTraceID(time.Now())
+	}
 	msg := nats.NewMsg(subject(req.Function))
 	msg.Data = payload
 	msg.Header.Set(jetstream.MsgIDHeader, req.RequestID)

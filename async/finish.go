@@ -99,6 +99,9 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 	if req.RequestID == "" {
 		req.RequestID = newRequestID()
 	}
+	if req.TraceID == "" {
+		req.TraceID = ferry.NewTraceID(time.Now())
+	}
 	if stop, _ := loopGuard(fn, req); stop != nil {
 		e.stats.add(fn.Name, func(c *Counters) { c.RecursiveInvocationsDropped++ })
 		return nil, stop

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/ferry-run/ferry"
 )
 
 // apiID is the API id shown in events (API Gateway ids are 10 characters).
@@ -77,11 +77,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // NewTraceID returns a new X-Ray trace header value, Root=1-<time>-<random>.
-func NewTraceID(now time.Time) string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s", now.Unix(), hex.EncodeToString(b[:]))
-}
+func NewTraceID(now time.Time) string { return ferry.NewTraceID(now) }
 
 // gatewayError is one of the gateway's own answers.
 type gatewayError struct {
