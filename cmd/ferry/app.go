@@ -44,6 +44,11 @@ type Config struct {
 	APIAddr string
 	// GatewayAddr serves the HTTP gateway's routes.
 	GatewayAddr string
+	// Auth makes the API port require SigV4-signed requests (always on when
+	// APIAddr is not a loopback address); AccessKeys maps access key ids to
+	// secrets.
+	Auth       bool
+	AccessKeys map[string]string
 	// ClockScale multiplies AWS's async durations (retry delays, backoff,
 	// max event age, destination retries); 1 is AWS's clock.
 	ClockScale float64
@@ -126,6 +131,9 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	if cfg.DataDir == "" {
 		return errors.New("ferry: a data directory is required")
+	}
+	if err := cfg.checkAuthConfig(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
@@ -261,7 +269,7 @@ func (m *Main) startAPI(context.Context) error {
 		return err
 	}
 	m.apiLn = ln
-	m.api = &http.Server{Handler: m.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	m.api = &http.Server{Handler: m.withAuth(m.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Config.Logger.Error("api server", "err", err)

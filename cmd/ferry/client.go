@@ -127,6 +127,7 @@ func (f *clientFlags) call(ctx context.Context, method, path string, body any, o
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.SetBasicAuth(f.accessKey, f.secretKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

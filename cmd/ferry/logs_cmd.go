@@ -29,6 +29,7 @@ func newLogsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			req.SetBasicAuth(f.accessKey, f.secretKey)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return err

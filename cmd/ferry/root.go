@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,8 @@ type serverFlags struct {
 	logLevel    string
 	natsListen  string
 	natsURL     string
+	auth        bool
+	accessKeys  []string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -51,6 +54,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.DurationVar(&f.idle, "idle-timeout", 5*time.Minute, "stop function instances idle this long")
 	fs.BoolVar(&f.syncAlways, "sync-always", false, "fsync every write (survives power loss; slower)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "server log level: debug, info, warn, error")
+	fs.BoolVar(&f.auth, "auth", false, "require SigV4-signed requests on the API port (always on for a non-loopback --api)")
+	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
 }
@@ -58,12 +63,51 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 func (f *serverFlags) config() (Config, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return Config{}, ferry.Errorf(ferry.EINVALID, "--log-level %q: want debug, info, warn or error", f.logLevel)
+		keys := map[string]string{}
+		all := f.accessKeys
+		if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
+			all = append(all, strings.Split(env, ",")...)
+		}
+		for _, kv := range all {
+			id, secret, ok := strings.Cut(kv, ":")
+			if !ok || id == "" || secret == "" {
+				return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
+			}
+			keys[id] = secret
+		}
+		return Config{
+			Auth: f.auth, AccessKeys: keys}, ferry.Errorf(ferry.EINVALID, "--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	if f.clockScale <= 0 {
-		return Config{}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
+		keys := map[string]string{}
+		all := f.accessKeys
+		if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
+			all = append(all, strings.Split(env, ",")...)
+		}
+		for _, kv := range all {
+			id, secret, ok := strings.Cut(kv, ":")
+			if !ok || id == "" || secret == "" {
+				return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
+			}
+			keys[id] = secret
+		}
+		return Config{
+			Auth: f.auth, AccessKeys: keys}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
+	}
+	keys := map[string]string{}
+	all := f.accessKeys
+	if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
+		all = append(all, strings.Split(env, ",")...)
+	}
+	for _, kv := range all {
+		id, secret, ok := strings.Cut(kv, ":")
+		if !ok || id == "" || secret == "" {
+			return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
+		}
+		keys[id] = secret
 	}
 	return Config{
+		Auth: f.auth, AccessKeys: keys,
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,

@@ -23,7 +23,14 @@ import (
 // setup starts a whole Ferry server in-process on a fresh data dir.
 func setup(t testing.TB, scale float64) *Main {
 	t.Helper()
-	m := NewMain(Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", ClockScale: scale})
+	return setupWith(t, Config{ClockScale: scale})
+}
+
+// setupWith starts a server with cfg on a fresh data dir and free ports.
+func setupWith(t testing.TB, cfg Config) *Main {
+	t.Helper()
+	cfg.DataDir, cfg.APIAddr, cfg.GatewayAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	m := NewMain(cfg)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
