@@ -188,10 +188,15 @@ func (f field) parseList(s string, allowStep bool) (set, error) {
 			if !allowStep {
 				return out, f.errf(s, "the / increment is not allowed in the %s field", f.name)
 			}
+			// As on AWS, an increment can't reach a whole cycle
+			// (cron(*/60 * * * ? *) is refused).
 			n, err := strconv.Atoi(stepText)
-			span := f.max - f.min + 1
-			if err != nil || !digits(stepText) || n < 1 || n > span {
-				return out, f.errf(s, "increment %q must be a number from 1 to %d", stepText, span)
+			most := f.max
+			if f.min > 1 {
+				most = f.max - f.min
+			}
+			if err != nil || !digits(stepText) || n < 1 || n > most {
+				return out, f.errf(s, "increment %q must be a number from 1 to %d", stepText, most)
 			}
 			step = n
 		}
