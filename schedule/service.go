@@ -127,7 +127,6 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.started || s.stopped {
-		s.stopped = true
 		s.mu.Unlock()
 		return nil
 	}
