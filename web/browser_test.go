@@ -2,16 +2,15 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/internal/cdp"
 )
 
 // uiWait bounds every wait for the page; refreshes come every 2 s.
@@ -21,7 +20,7 @@ const uiWait = 15 * time.Second
 // tab and one dashboard per subtest.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
-	b := startBrowser(t)
+	b := cdp.Launch(t)
 	t.Run("graph", func(t *testing.T) { t.Parallel(); testGraphPage(t, b) })
 	t.Run("invoke", func(t *testing.T) { t.Parallel(); testInvokePage(t, b) })
 	t.Run("trace", func(t *testing.T) { t.Parallel(); testTracePage(t, b) })
@@ -30,9 +29,9 @@ func TestBrowser(t *testing.T) {
 }
 
 // tab opens the dashboard at hash in a new tab of b.
-func tab(t *testing.T, b *browser, srv bundle, hash string) *page {
+func tab(t *testing.T, b *cdp.Browser, srv bundle, hash string) *cdp.Page {
 	t.Helper()
-	return b.open(t, srv.srv.URL+"/_ferry/"+hash)
+	return b.Open(t, srv.srv.URL+"/_ferry/"+hash)
 }
 
 type graphDOM struct {
@@ -50,11 +49,11 @@ const readGraph = `(() => {
   };
 })()`
 
-func testGraphPage(t *testing.T, b *browser) {
+func testGraphPage(t *testing.T, b *cdp.Browser) {
 	srv := setup(t)
 	p := tab(t, b, srv, "#/graph")
 	var got graphDOM
-	p.waitFor(readGraph, &got, uiWait)
+	p.Wait(readGraph, &got, uiWait)
 	want := paymentsGraph()
 	if len(got.Nodes) != len(want.Nodes) || len(got.Edges) != len(want.Edges) {
 		t.Fatalf("drawn %d nodes, %d edges; want %d, %d: %+v", len(got.Nodes), len(got.Edges), len(want.Nodes), len(want.Edges), got)
@@ -82,20 +81,20 @@ func testGraphPage(t *testing.T, b *browser) {
 
 	// Counts are live: the page refreshes the drawing.
 	srv.src.bump(EdgeOnSuccess, 2)
-	p.waitFor(`[...document.querySelectorAll('#graph g.edge-onSuccess text')].some((t) => t.textContent === 'onSuccess · 5')`, nil, uiWait)
+	p.Wait(`[...document.querySelectorAll('#graph g.edge-onSuccess text')].some((t) => t.textContent === 'onSuccess · 5')`, nil, uiWait)
 }
 
-func testInvokePage(t *testing.T, b *browser) {
+func testInvokePage(t *testing.T, b *cdp.Browser) {
 	srv := setup(t)
 	p := tab(t, b, srv, "#/invoke")
-	p.waitFor(`document.querySelectorAll('#invoke-function option').length === 3`, nil, uiWait)
-	p.run(`(() => {
+	p.Wait(`document.querySelectorAll('#invoke-function option').length === 3`, nil, uiWait)
+	p.Run(`(() => {
   document.getElementById('invoke-function').value = 'processPayment';
   document.getElementById('invoke-payload').value = '{"amount": 7, "note": "<b>hi</b>"}';
   document.getElementById('invoke-form').requestSubmit();
 })()`)
 	var id string
-	p.waitFor(`document.getElementById('invoke-request-id')?.textContent`, &id, uiWait)
+	p.Wait(`document.getElementById('invoke-request-id')?.textContent`, &id, uiWait)
 	shot(t, p, "invoke")
 	req, err := srv.src.request(id)
 	if err != nil {
@@ -106,19 +105,19 @@ func testInvokePage(t *testing.T, b *browser) {
 	}
 
 	// The new invocation appears in the list, and its link opens the trace.
-	p.run(`location.hash = '#/invocations'`)
+	p.Run(`location.hash = '#/invocations'`)
 	row := fmt.Sprintf(`document.querySelector('#invocations tr[data-request-id=%q]')`, id)
 	var status string
-	p.waitFor(row+`?.querySelector('.status-succeeded')?.textContent`, &status, uiWait)
+	p.Wait(row+`?.querySelector('.status-succeeded')?.textContent`, &status, uiWait)
 	shot(t, p, "invocations")
-	p.run(row + `.querySelector('a').click()`)
+	p.Run(row + `.querySelector('a').click()`)
 	var logs string
-	p.waitFor(fmt.Sprintf(`document.querySelector('#trace .hop[data-request-id=%q] pre.logs')?.textContent`, id), &logs, uiWait)
+	p.Wait(fmt.Sprintf(`document.querySelector('#trace .hop[data-request-id=%q] pre.logs')?.textContent`, id), &logs, uiWait)
 	if want := `handled {"amount":7,"note":"<b>hi</b>"}`; strings.TrimSpace(logs) != want {
 		t.Errorf("trace logs %q, want %q", logs, want)
 	}
 	var hash string
-	p.waitFor(`location.hash`, &hash, uiWait)
+	p.Wait(`location.hash`, &hash, uiWait)
 	if hash != "#/trace/"+id {
 		t.Errorf("hash %q, want #/trace/%s", hash, id)
 	}
@@ -144,11 +143,11 @@ const readHops = `(() => {
   }));
 })()`
 
-func testTracePage(t *testing.T, b *browser) {
+func testTracePage(t *testing.T, b *cdp.Browser) {
 	srv := setup(t)
 	p := tab(t, b, srv, "#/trace/req-team")
 	var got []hopDOM
-	p.waitFor(readHops, &got, uiWait)
+	p.Wait(readHops, &got, uiWait)
 	want := []hopDOM{
 		{
 			ID: "req-fail", Delay: "queue delay 5.00 ms", Run: "run 7.00 ms",
@@ -169,50 +168,50 @@ func testTracePage(t *testing.T, b *browser) {
 	}
 	shot(t, p, "trace")
 
-	p.run(`location.hash = '#/trace/no-such-request'`)
+	p.Run(`location.hash = '#/trace/no-such-request'`)
 	var msg string
-	p.waitFor(`document.querySelector('#trace .error')?.textContent`, &msg, uiWait)
+	p.Wait(`document.querySelector('#trace .error')?.textContent`, &msg, uiWait)
 	if !strings.Contains(msg, `"no-such-request"`) {
 		t.Errorf("unknown trace shows %q, want the server's not-found message", msg)
 	}
 }
 
-func testQueuePages(t *testing.T, b *browser) {
+func testQueuePages(t *testing.T, b *cdp.Browser) {
 	srv := setup(t)
 	p := tab(t, b, srv, "#/queues")
 	var rows []string
-	p.waitFor(`(() => { const r = [...document.querySelectorAll('#queues tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent).join(' ')); return r.length ? r : null })()`, &rows, uiWait)
+	p.Wait(`(() => { const r = [...document.querySelectorAll('#queues tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent).join(' ')); return r.length ? r : null })()`, &rows, uiWait)
 	if want := []string{"paymentsDLQ 2 1 2 paymentsNotification", "paymentsNotification 1 1 2 "}; strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("queue rows %q, want %q", rows, want)
 	}
 
 	// Open the DLQ, peek, and redrive it.
-	p.run(`document.querySelector('#queues tr[data-queue="paymentsDLQ"] a').click()`)
+	p.Run(`document.querySelector('#queues tr[data-queue="paymentsDLQ"] a').click()`)
 	var ids []string
-	p.waitFor(`(() => { const m = [...document.querySelectorAll('#messages .message .mono')].map((e) => e.textContent); return m.length ? m : null })()`, &ids, uiWait)
+	p.Wait(`(() => { const m = [...document.querySelectorAll('#messages .message .mono')].map((e) => e.textContent); return m.length ? m : null })()`, &ids, uiWait)
 	if strings.Join(ids, ",") != "m-2,m-3" {
 		t.Errorf("peeked %v, want m-2,m-3", ids)
 	}
-	p.waitFor(`document.getElementById('redrive')`, nil, uiWait)
+	p.Wait(`document.getElementById('redrive')`, nil, uiWait)
 	shot(t, p, "queue")
-	p.run(`document.getElementById('redrive').click()`)
+	p.Run(`document.getElementById('redrive').click()`)
 	var moved string
-	p.waitFor(`document.querySelector('.result p')?.textContent`, &moved, uiWait)
+	p.Wait(`document.querySelector('.result p')?.textContent`, &moved, uiWait)
 	if moved != "Moved 2 message(s)." {
 		t.Errorf("redrive says %q", moved)
 	}
 
 	// Purge asks first, then empties the queue.
-	p.run(`location.hash = '#/queues/paymentsNotification'`)
-	p.waitFor(`document.querySelectorAll('#messages .message').length === 3`, nil, uiWait)
-	p.run(`document.getElementById('purge').click()`)
+	p.Run(`location.hash = '#/queues/paymentsNotification'`)
+	p.Wait(`document.querySelectorAll('#messages .message').length === 3`, nil, uiWait)
+	p.Run(`document.getElementById('purge').click()`)
 	qs, _ := srv.src.Queues(context.Background())
 	if qs[1].Visible != 3 {
 		t.Fatalf("purge ran before it was confirmed: %+v", qs[1])
 	}
-	p.waitFor(`document.getElementById('purge-confirm')`, nil, uiWait)
-	p.run(`document.getElementById('purge-confirm').click()`)
-	p.waitFor(`document.querySelector('.result p')?.textContent === 'Purged.' && document.querySelectorAll('#messages .message').length === 0`, nil, uiWait)
+	p.Wait(`document.getElementById('purge-confirm')`, nil, uiWait)
+	p.Run(`document.getElementById('purge-confirm').click()`)
+	p.Wait(`document.querySelector('.result p')?.textContent === 'Purged.' && document.querySelectorAll('#messages .message').length === 0`, nil, uiWait)
 	if qs, _ := srv.src.Queues(context.Background()); qs[1].Visible != 0 {
 		t.Errorf("after purge: %+v", qs[1])
 	}
@@ -220,7 +219,7 @@ func testQueuePages(t *testing.T, b *browser) {
 
 // testEscaping puts markup in every kind of data the page shows and checks
 // that it is shown as text and never runs.
-func testEscaping(t *testing.T, b *browser) {
+func testEscaping(t *testing.T, b *cdp.Browser) {
 	srv := setup(t)
 	evil := `<img src=x onerror="window.__xss=1">`
 	srv.src.mu.Lock()
@@ -235,27 +234,23 @@ func testEscaping(t *testing.T, b *browser) {
 
 	p := tab(t, b, srv, "#/graph")
 	var labels []string
-	p.waitFor(`(() => { const l = [...document.querySelectorAll('#graph .label')].map((e) => e.textContent); return l.length === 8 ? l : null })()`, &labels, uiWait)
+	p.Wait(`(() => { const l = [...document.querySelectorAll('#graph .label')].map((e) => e.textContent); return l.length === 8 ? l : null })()`, &labels, uiWait)
 	if !strings.Contains(strings.Join(labels, "\n"), "<img src=x") {
 		t.Errorf("evil label not shown as text: %q", labels)
 	}
-	p.run(`location.hash = '#/invocations?status=failed'`)
+	p.Run(`location.hash = '#/invocations?status=failed'`)
 	var fn string
-	p.waitFor(`document.querySelector('#invocations tbody tr td:nth-child(2)')?.textContent === `+jsString(evil)+` && document.querySelector('#invocations tbody tr td:nth-child(2)').textContent`, &fn, uiWait)
-	p.run(`document.querySelector('#invocations tbody tr a').click()`)
+	p.Wait(`document.querySelector('#invocations tbody tr td:nth-child(2)')?.textContent === `+jsString(evil)+` && document.querySelector('#invocations tbody tr td:nth-child(2)').textContent`, &fn, uiWait)
+	p.Run(`document.querySelector('#invocations tbody tr a').click()`)
 	var msg string
-	p.waitFor(`document.querySelector('#trace .error-message')?.textContent`, &msg, uiWait)
+	p.Wait(`document.querySelector('#trace .error-message')?.textContent`, &msg, uiWait)
 	if msg != evil {
 		t.Errorf("error message shown as %q, want %q", msg, evil)
 	}
 	var imgs int
-	p.waitFor(`document.querySelectorAll('#view img, #view script').length + 1`, &imgs, uiWait)
+	p.Wait(`document.querySelectorAll('#view img, #view script').length + 1`, &imgs, uiWait)
 	var xss any
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := p.eval(ctx, `window.__xss === undefined ? 'none' : window.__xss`, &xss); err != nil {
-		t.Fatal(err)
-	}
+	p.Value(`window.__xss === undefined ? 'none' : window.__xss`, &xss)
 	if xss != "none" || imgs != 1 {
 		t.Errorf("markup from data ran or was parsed: window.__xss=%v, %d img/script elements", xss, imgs-1)
 	}
@@ -267,23 +262,7 @@ func jsString(s string) string {
 }
 
 // shot saves a screenshot of p when WEB_SCREENSHOTS names a directory.
-func shot(t *testing.T, p *page, name string) {
-	dir := os.Getenv("WEB_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var res struct{ Data string }
-	if err := p.b.call(ctx, p.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &res); err != nil {
-		t.Errorf("screenshot: %v", err)
-		return
-	}
-	png, err := base64.StdEncoding.DecodeString(res.Data)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
-	}
-	if err != nil {
-		t.Errorf("screenshot: %v", err)
-	}
+func shot(t *testing.T, p *cdp.Page, name string) {
+	t.Helper()
+	p.Shot(os.Getenv("WEB_SCREENSHOTS"), name)
 }
