@@ -110,3 +110,12 @@ func (r Realm) TopicARN(name string) string {
 func (r Realm) BusARN(name string) string {
 	return ARN{Kind: KindBus, Region: r.Region, Account: r.Account, Name: name}.String()
 }
+
+// RuleARN returns the ARN of an event bus rule: rule/NAME on the default
+// bus, rule/BUS/NAME on another.
+func (r Realm) RuleARN(bus, name string) string {
+	if bus == "" || bus == "default" {
+		return "arn:aws:events:" + r.Region + ":" + r.Account + ":rule/" + name
+	}
+	return "arn:aws:events:" + r.Region + ":" + r.Account + ":rule/" + bus + "/" + name
+}

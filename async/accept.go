@@ -70,10 +70,13 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	if js == nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "the async engine is not running")
 	}
-	if _, err := js.PublishMsg(ctx, msg); err != nil {
+	ack, err := js.PublishMsg(ctx, msg)
+	if err != nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "queue event for %s: %v", req.Function, err)
 	}
-	e.stats.add(req.Function, func(c *Counters) { c.AsyncEventsReceived++ })
+	if !ack.Duplicate {
+		e.stats.add(req.Function, func(c *Counters) { c.AsyncEventsReceived++ })
+	}
 	return nil
 }
 

@@ -293,6 +293,9 @@ func TestDuplicateRequestIDRunsOnce(t *testing.T) {
 	}
 	b.outcome(t, 5*time.Second)
 	b.noOutcome(t, 200*time.Millisecond)
+	if n := b.engine.Stats().Get("pay").AsyncEventsReceived; n != 1 {
+		t.Fatalf("AsyncEventsReceived = %d, want 1 for a repeated request id", n)
+	}
 }
 
 func TestSyncInvokeRecordsHistory(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 	"github.com/ferry-run/ferry/nodeboot"
 	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/sandbox"
+	"github.com/ferry-run/ferry/schedule"
 	"github.com/ferry-run/ferry/topic"
 	"github.com/ferry-run/ferry/trigger"
 	"github.com/ferry-run/ferry/web"
@@ -88,6 +89,7 @@ type Main struct {
 	Pool      *sandbox.Pool
 	Async     *async.Engine
 	Triggers  *trigger.Service
+	Schedules *schedule.Service
 	Lambda    *lambdaapi.API
 	Events    *eventsapi.API
 	SQS       *sqsapi.API
@@ -184,9 +186,15 @@ func (m *Main) Run(ctx context.Context) error {
 		Queues: m.Queues, Topics: m.Topics, Buses: m.Buses, Functions: m.Async,
 	}))
 	m.Functions.OnChange(m.Async.FunctionChanged)
+	m.Triggers = trigger.New(m.Engine, trigger.Options{
+		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
+	})
+	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale})
 	m.Lambda = lambdaapi.New(lambdaapi.Config{
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
+		Code:                lambdaapi.NewObjectCodeStore(m.Engine),
+		EventSourceMappings: m.Triggers,
 	})
 	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
 	m.Gateway = gateway.New(gateway.Options{
@@ -197,13 +205,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Control = m.newControl()
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
-	m.Triggers = trigger.New(m.Engine, trigger.Options{
-		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
-	})
 
 	parts := []lifecycle{
 		{"engine", m.Engine.Start, m.Engine.Stop},
 		{"functions", m.Functions.Start, m.Functions.Stop},
+		{"function code", m.Lambda.Restore, func(context.Context) error { return nil }},
 		{"history", m.History.Start, m.History.Stop},
 		{"queues", m.Queues.Start, m.Queues.Stop},
 		{"sandbox", m.Pool.Start, m.Pool.Stop},
@@ -212,6 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 		{"buses", m.Buses.Start, m.Buses.Stop},
 		{"async workers", m.Async.StartWorkers, func(context.Context) error { return nil }},
 		{"triggers", m.Triggers.Start, m.Triggers.Stop},
+		{"schedules", m.Schedules.Start, m.Schedules.Stop},
 		{"gateway", m.Gateway.Start, m.Gateway.Stop},
 		{"api", m.startAPI, m.stopAPI},
 	}

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/bus"
 	"github.com/ferry-run/ferry/gateway"
+	"github.com/ferry-run/ferry/schedule"
 	"github.com/ferry-run/ferry/stack"
 	"github.com/ferry-run/ferry/trigger"
 )
@@ -79,7 +79,10 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 	}
 	for _, r := range st.Rules {
 		if r.ScheduleExpression != "" {
-			return ferry.Errorf(ferry.EINVALID, "rule %s: ScheduleExpression is not supported by Ferry's event buses", r.Name)
+			if err := m.applyScheduledRule(ctx, r); err != nil {
+				return err
+			}
+			continue
 		}
 		state := "ENABLED"
 		if !r.Enabled {
@@ -125,8 +128,11 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 	if err := m.applyRoutes(st.Routes); err != nil {
 		return err
 	}
-	if len(st.Schedules) > 0 {
-		return ferry.Errorf(ferry.EINVALID, "schedule %s (%s): schedule events are not supported yet", st.Schedules[0].Name, strconv.Quote(st.Schedules[0].Expression))
+	for _, sc := range st.Schedules {
+		if err := m.Schedules.Put(ctx, schedule.Schedule{Name: sc.Name, Function: sc.Function,
+			Expression: sc.Expression, Input: sc.Input, InputPath: sc.InputPath, Enabled: sc.Enabled}); err != nil {
+			return fmt.Errorf("schedule %s: %w", sc.Name, err)
+		}
 	}
 	return nil
 }
@@ -155,6 +161,30 @@ func (m *Main) applyRoutes(routes []stack.Route) error {
 	}
 	if err := m.setRoutes(out); err != nil {
 		return fmt.Errorf("routes: %w", err)
+	}
+	return nil
+}
+
+// applyScheduledRule runs a rule with a ScheduleExpression through the
+// scheduler: each target, which must be a function on the default bus, is
+// invoked on the schedule.
+func (m *Main) applyScheduledRule(ctx context.Context, r stack.Rule) error {
+	for _, t := range r.Targets {
+		a, err := ferry.ParseARN(t.Arn)
+		if err != nil || a.Kind != ferry.KindFunction || r.Bus != "default" {
+			return ferry.Errorf(ferry.EINVALID, "rule %s target %s: Ferry runs scheduled rules on the default bus with function targets only", r.Name, t.ID)
+		}
+		if t.InputTransformer != nil {
+			return ferry.Errorf(ferry.EINVALID, "rule %s target %s: InputTransformer is not supported on scheduled rules", r.Name, t.ID)
+		}
+		name := r.Name
+		if len(r.Targets) > 1 {
+			name = r.Name + "-" + t.ID
+		}
+		if err := m.Schedules.Put(ctx, schedule.Schedule{Name: name, Function: a.Name, Expression: r.ScheduleExpression,
+			Input: t.Input, InputPath: t.InputPath, Enabled: r.Enabled, RuleARN: m.Config.Realm.RuleARN(r.Bus, r.Name)}); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
 	}
 	return nil
 }

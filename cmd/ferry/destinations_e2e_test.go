@@ -156,10 +156,7 @@ func TestDeadLetterQueueAndOnFailure(t *testing.T) {
 	if a := msg.Attributes["ErrorMessage"]; a.StringValue != "card declined for x" {
 		t.Fatalf("ErrorMessage attribute = %+v", a)
 	}
-	inv, err := m.History.GetInvocation(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := waitDone(t, m, id)
 	if len(inv.Deliveries) != 2 || inv.Deliveries[0].Kind != "OnFailure" || inv.Deliveries[1].Kind != "DeadLetterQueue" {
 		t.Fatalf("deliveries = %+v", inv.Deliveries)
 	}
