@@ -86,6 +86,9 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 		},
 	}
 	f.register(cmd.Flags(), ".ferry (in the stack folder)")
+	// Function logs are up's output; server logs only when something is wrong.
+	f.logLevel = "warn"
+	cmd.Flags().Lookup("log-level").DefValue = "warn"
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (${opt:stage}, ${sls:stage}); default the file's or \"dev\"")
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys as errors")
 	cmd.Flags().StringArrayVar(&opts, "opt", nil, "name=value for ${opt:name} (repeatable)")
