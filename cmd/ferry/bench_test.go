@@ -51,13 +51,8 @@ func post(c *http.Client, url string, body []byte, event bool) (int, []byte, err
 func BenchmarkAsyncAccept(b *testing.B) {
 	m := setupBench(b)
 	createFunction(b, lambdaClient(m), nodeFn("sink"))
-	// Keep the function from running during the measurement.
-	zero := 0
-	fn, _ := m.Functions.GetFunction(context.Background(), "sink")
-	cp := *fn
-	cp.ReservedConcurrency = &zero
-	cp.Async.OnFailure = ""
-	if err := m.Functions.PutFunction(context.Background(), &cp); err != nil {
+	// Only acceptance is measured: the function's queue is paused.
+	if err := m.Async.Pause(context.Background(), "sink"); err != nil {
 		b.Fatal(err)
 	}
 	c := keepAliveClient()
