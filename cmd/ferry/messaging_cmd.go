@@ -29,6 +29,19 @@ func parseAttrs(kv []string) (map[string]string, error) {
 	return out, nil
 }
 
+// stringAttrs turns name=value pairs into an SDK's message attributes
+// (nil when there are none).
+func stringAttrs[T any](kv map[string]string, value func(string) T) map[string]T {
+	if len(kv) == 0 {
+		return nil
+	}
+	out := make(map[string]T, len(kv))
+	for k, v := range kv {
+		out[k] = value(v)
+	}
+	return out
+}
+
 func newSendCommand() *cobra.Command {
 	var (
 		f     clientFlags
@@ -53,12 +66,9 @@ func newSendCommand() *cobra.Command {
 				return err
 			}
 			in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(body)), DelaySeconds: int32(delay / time.Second)}
-			if len(a) > 0 {
-				in.MessageAttributes = map[string]sqstypes.MessageAttributeValue{}
-				for k, v := range a {
-					in.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-				}
-			}
+			in.MessageAttributes = stringAttrs(a, func(v string) sqstypes.MessageAttributeValue {
+				return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			})
 			out, err := f.sqs().SendMessage(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -151,12 +161,9 @@ func newPublishCommand() *cobra.Command {
 			if subject != "" {
 				in.Subject = aws.String(subject)
 			}
-			if len(a) > 0 {
-				in.MessageAttributes = map[string]snstypes.MessageAttributeValue{}
-				for k, v := range a {
-					in.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-				}
-			}
+			in.MessageAttributes = stringAttrs(a, func(v string) snstypes.MessageAttributeValue {
+				return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			})
 			out, err := f.sns().Publish(cmd.Context(), in)
 			if err != nil {
 				return err

@@ -63,37 +63,26 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 func (f *serverFlags) config() (Config, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		keys := map[string]string{}
-		all := f.accessKeys
-		if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
-			all = append(all, strings.Split(env, ",")...)
-		}
-		for _, kv := range all {
-			id, secret, ok := strings.Cut(kv, ":")
-			if !ok || id == "" || secret == "" {
-				return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
-			}
-			keys[id] = secret
-		}
-		return Config{
-			Auth: f.auth, AccessKeys: keys}, ferry.Errorf(ferry.EINVALID, "--log-level %q: want debug, info, warn or error", f.logLevel)
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	if f.clockScale <= 0 {
-		keys := map[string]string{}
-		all := f.accessKeys
-		if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
-			all = append(all, strings.Split(env, ",")...)
-		}
-		for _, kv := range all {
-			id, secret, ok := strings.Cut(kv, ":")
-			if !ok || id == "" || secret == "" {
-				return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
-			}
-			keys[id] = secret
-		}
-		return Config{
-			Auth: f.auth, AccessKeys: keys}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--clock-scale must be > 0, got %v", f.clockScale)
 	}
+	keys, err := f.keys()
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
+		Realm:      ferry.Realm{Region: f.region, Account: f.account},
+		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
+		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+	}, nil
+}
+
+// keys reads the --access-key flags and FERRY_ACCESS_KEYS.
+func (f *serverFlags) keys() (map[string]string, error) {
 	keys := map[string]string{}
 	all := f.accessKeys
 	if env := os.Getenv("FERRY_ACCESS_KEYS"); env != "" {
@@ -102,16 +91,9 @@ func (f *serverFlags) config() (Config, error) {
 	for _, kv := range all {
 		id, secret, ok := strings.Cut(kv, ":")
 		if !ok || id == "" || secret == "" {
-			return Config{}, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
+			return nil, ferry.Errorf(ferry.EINVALID, "--access-key %q: want ID:SECRET", kv)
 		}
 		keys[id] = secret
 	}
-	return Config{
-		Auth: f.auth, AccessKeys: keys,
-		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
-		Realm:      ferry.Realm{Region: f.region, Account: f.account},
-		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
-		NATSListen: f.natsListen, NATSURL: f.natsURL,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
-	}, nil
+	return keys, nil
 }
