@@ -195,112 +195,89 @@ func (a *API) esmOf(m trigger.Mapping) esmOutput {
 	return out
 }
 
-// createEventSourceMapping serves CreateEventSourceMapping.
-func (a *API) createEventSourceMapping(w http.ResponseWriter, r *http.Request) {
+// serveMapping runs one single-mapping operation: do gets the configured
+// service and answers the mapping, which is written with status; any error
+// is written instead.
+func (a *API) serveMapping(w http.ResponseWriter, r *http.Request, status int, do func(svc EventSourceMappings) (trigger.Mapping, error)) {
 	svc, err := a.mappings()
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	b, err := readBody(r.Body, maxBodyBytes, "CreateEventSourceMapping")
+	m, err := do(svc)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	in, err := decodeESM(b, false)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	switch {
-	case deref(in.EventSourceArn) == "":
-		err = ferry.Errorf(ferry.EINVALID, "EventSourceArn is required")
-	case deref(in.FunctionName) == "":
-		err = ferry.Errorf(ferry.EINVALID, "FunctionName is required")
-	default:
-		err = queueSource(*in.EventSourceArn)
-	}
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m := trigger.Mapping{QueueARN: *in.EventSourceArn, Enabled: true}
-	if err := in.apply(a.realm, &m); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m, err = svc.Create(r.Context(), m)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, a.esmOf(m))
+	writeJSON(w, status, a.esmOf(m))
+}
+
+// createEventSourceMapping serves CreateEventSourceMapping.
+func (a *API) createEventSourceMapping(w http.ResponseWriter, r *http.Request) {
+	a.serveMapping(w, r, http.StatusAccepted, func(svc EventSourceMappings) (trigger.Mapping, error) {
+		b, err := readBody(r.Body, maxBodyBytes, "CreateEventSourceMapping")
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		in, err := decodeESM(b, false)
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		switch {
+		case deref(in.EventSourceArn) == "":
+			err = ferry.Errorf(ferry.EINVALID, "EventSourceArn is required")
+		case deref(in.FunctionName) == "":
+			err = ferry.Errorf(ferry.EINVALID, "FunctionName is required")
+		default:
+			err = queueSource(*in.EventSourceArn)
+		}
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		m := trigger.Mapping{QueueARN: *in.EventSourceArn, Enabled: true}
+		if err := in.apply(a.realm, &m); err != nil {
+			return trigger.Mapping{}, err
+		}
+		return svc.Create(r.Context(), m)
+	})
 }
 
 // getEventSourceMapping serves GetEventSourceMapping.
 func (a *API) getEventSourceMapping(w http.ResponseWriter, r *http.Request) {
-	svc, err := a.mappings()
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m, err := svc.Get(r.Context(), r.PathValue("uuid"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a.esmOf(m))
+	a.serveMapping(w, r, http.StatusOK, func(svc EventSourceMappings) (trigger.Mapping, error) {
+		return svc.Get(r.Context(), r.PathValue("uuid"))
+	})
 }
 
 // updateEventSourceMapping serves UpdateEventSourceMapping: the fields
 // present change, the others keep their values.
 func (a *API) updateEventSourceMapping(w http.ResponseWriter, r *http.Request) {
-	svc, err := a.mappings()
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	b, err := readBody(r.Body, maxBodyBytes, "UpdateEventSourceMapping")
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	in, err := decodeESM(b, true)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m, err := svc.Get(r.Context(), r.PathValue("uuid"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if err := in.apply(a.realm, &m); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m, err = svc.Update(r.Context(), m)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, a.esmOf(m))
+	a.serveMapping(w, r, http.StatusAccepted, func(svc EventSourceMappings) (trigger.Mapping, error) {
+		b, err := readBody(r.Body, maxBodyBytes, "UpdateEventSourceMapping")
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		in, err := decodeESM(b, true)
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		m, err := svc.Get(r.Context(), r.PathValue("uuid"))
+		if err != nil {
+			return trigger.Mapping{}, err
+		}
+		if err := in.apply(a.realm, &m); err != nil {
+			return trigger.Mapping{}, err
+		}
+		return svc.Update(r.Context(), m)
+	})
 }
 
 // deleteEventSourceMapping serves DeleteEventSourceMapping; the answer is
 // the mapping in state Deleting.
 func (a *API) deleteEventSourceMapping(w http.ResponseWriter, r *http.Request) {
-	svc, err := a.mappings()
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	m, err := svc.Delete(r.Context(), r.PathValue("uuid"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, a.esmOf(m))
+	a.serveMapping(w, r, http.StatusAccepted, func(svc EventSourceMappings) (trigger.Mapping, error) {
+		return svc.Delete(r.Context(), r.PathValue("uuid"))
+	})
 }
 
 // listEventSourceMappings serves ListEventSourceMappings, in UUID order so
