@@ -28,6 +28,7 @@ type FunctionCounters struct {
 type QueueDepth struct {
 	Name                       string
 	Visible, InFlight, Delayed int64
+	OldestAge                  time.Duration
 }
 
 // Source reads the current totals at scrape time.
@@ -93,6 +94,7 @@ var (
 		"Visible":                     prometheus.NewDesc("ferry_ApproximateNumberOfMessagesVisible", "Messages available for retrieval.", queueLabel, nil),
 		"InFlight":                    prometheus.NewDesc("ferry_ApproximateNumberOfMessagesNotVisible", "Messages received and not yet deleted.", queueLabel, nil),
 		"Delayed":                     prometheus.NewDesc("ferry_ApproximateNumberOfMessagesDelayed", "Messages not yet available because of a delay.", queueLabel, nil),
+		"OldestAge":                   prometheus.NewDesc("ferry_ApproximateAgeOfOldestMessage", "Age of the oldest message in the queue, in seconds.", queueLabel, nil),
 	}
 )
 
@@ -133,6 +135,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge("Visible", q.Visible, q.Name)
 			gauge("InFlight", q.InFlight, q.Name)
 			gauge("Delayed", q.Delayed, q.Name)
+			ch <- prometheus.MustNewConstMetric(descs["OldestAge"], prometheus.GaugeValue, q.OldestAge.Seconds(), q.Name)
 		}
 	}
 }

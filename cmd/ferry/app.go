@@ -57,6 +57,9 @@ type Config struct {
 	NodeBinary string
 	// IdleTimeout reaps function instances idle this long.
 	IdleTimeout time.Duration
+	// HistoryRetention is how long invocation histories are kept
+	// (default 24 h; the history is also bounded to 1 GiB).
+	HistoryRetention time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
 	// NATSListen opens the embedded NATS server's client port (off by
@@ -155,7 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Logger: log,
 	})
 	m.Functions = catalog.New(m.Engine, log)
-	m.History = history.New(m.Engine, history.Options{})
+	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention})
 	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
 	m.Logs = logtail.New(1000)
 	onLog := m.Logs.Add

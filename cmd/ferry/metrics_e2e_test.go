@@ -62,8 +62,10 @@ func TestMetricsFollowInvocations(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	if _, ok := after[`ferry_ApproximateNumberOfMessagesVisible{queue="failed"}`]; !ok {
-		t.Errorf("no queue depth for the failed queue")
+	for _, name := range []string{`ferry_ApproximateNumberOfMessagesVisible{queue="failed"}`, `ferry_ApproximateAgeOfOldestMessage{queue="failed"}`} {
+		if _, ok := after[name]; !ok {
+			t.Errorf("no %s", name)
+		}
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(m.APIURL() + p)

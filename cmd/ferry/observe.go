@@ -45,7 +45,8 @@ func (m *Main) metricsSource() metrics.Source {
 					continue
 				}
 				n := func(k string) int64 { v, _ := strconv.ParseInt(a[k], 10, 64); return v }
-				out = append(out, metrics.QueueDepth{Name: q.Name,
+				age, _ := m.Queues.OldestMessageAge(ctx, q.Name)
+				out = append(out, metrics.QueueDepth{Name: q.Name, OldestAge: age,
 					Visible: n("ApproximateNumberOfMessages"), InFlight: n("ApproximateNumberOfMessagesNotVisible"),
 					Delayed: n("ApproximateNumberOfMessagesDelayed")})
 			}

@@ -38,6 +38,7 @@ type serverFlags struct {
 	syncAlways  bool
 	logLevel    string
 	natsListen  string
+	retention   time.Duration
 	natsURL     string
 	auth        bool
 	accessKeys  []string
@@ -54,6 +55,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.DurationVar(&f.idle, "idle-timeout", 5*time.Minute, "stop function instances idle this long")
 	fs.BoolVar(&f.syncAlways, "sync-always", false, "fsync every write (survives power loss; slower)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "server log level: debug, info, warn, error")
+	fs.DurationVar(&f.retention, "history-retention", 24*time.Hour, "how long invocation histories are kept")
 	fs.BoolVar(&f.auth, "auth", false, "require SigV4-signed requests on the API port (always on for a non-loopback --api)")
 	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
@@ -76,7 +78,7 @@ func (f *serverFlags) config() (Config, error) {
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
-		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys,
+		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
