@@ -38,3 +38,34 @@ func TestPutGet(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestRetentionExpiresRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(ctx)
+	s := history.New(e, history.Options{Retention: 300 * time.Millisecond})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutInvocation(ctx, &ferry.Invocation{RequestID: "short", Function: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetInvocation(ctx, "short"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.GetInvocation(ctx, "short")
+		if ferry.ErrorCode(err) == ferry.ENOTFOUND {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record still there after its retention: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
