@@ -100,8 +100,43 @@ func (l *loader) slsHTTP(n *yaml.Node, path, fnName string) Route {
 	return r
 }
 
+// corsList is a list-valued CORS key of a file and the field it sets.
+type corsList struct {
+	key   string
+	field func(c *CORS) *[]string
+}
+
+func allowOrigins(c *CORS) *[]string  { return &c.AllowOrigins }
+func allowHeaders(c *CORS) *[]string  { return &c.AllowHeaders }
+func allowMethods(c *CORS) *[]string  { return &c.AllowMethods }
+func exposeHeaders(c *CORS) *[]string { return &c.ExposeHeaders }
+
+// restCORSLists are the list keys of an http event's cors; origins, read
+// after origin, wins over it.
+var restCORSLists = []corsList{
+	{"origin", allowOrigins}, {"origins", allowOrigins}, {"headers", allowHeaders}, {"methods", allowMethods},
+}
+
+// httpAPICORSLists are the list keys of provider.httpApi.cors.
+var httpAPICORSLists = []corsList{
+	{"allowedOrigins", allowOrigins}, {"allowedHeaders", allowHeaders}, {"allowedMethods", allowMethods},
+	{"exposedResponseHeaders", exposeHeaders},
+}
+
 // restCORS reads `cors: true` or {origin(s), headers, allowCredentials, maxAge}.
 func (l *loader) restCORS(n *yaml.Node, path, method string) *CORS {
+	return l.cors(n, path, method, restCORSLists, "cacheControl")
+}
+
+// httpAPICORS reads provider.httpApi.cors: true or {allowedOrigins, ...}.
+func (l *loader) httpAPICORS(n *yaml.Node, path, method string) *CORS {
+	return l.cors(n, path, method, httpAPICORSLists, "")
+}
+
+// cors reads `cors: true` (the defaults), false (nil) or a map of the keys
+// in lists plus allowCredentials and maxAge; ignored keys are accepted
+// without a warning.
+func (l *loader) cors(n *yaml.Node, path, method string, lists []corsList, ignored string) *CORS {
 	c := &CORS{AllowOrigins: []string{"*"}, AllowHeaders: defaultCORSHeaders, AllowMethods: []string{"OPTIONS", method}}
 	if n.Kind == yaml.ScalarNode {
 		if !l.bool(n, path) {
@@ -109,18 +144,15 @@ func (l *loader) restCORS(n *yaml.Node, path, method string) *CORS {
 		}
 		return c
 	}
-	l.checkKeys(n, path, "origin origins headers allowCredentials maxAge methods", "cacheControl")
-	if v := mapGet(n, "origin"); v != nil {
-		c.AllowOrigins = l.strList(v, path+".origin")
+	supported := "allowCredentials maxAge"
+	for _, f := range lists {
+		supported += " " + f.key
 	}
-	if v := mapGet(n, "origins"); v != nil {
-		c.AllowOrigins = l.strList(v, path+".origins")
-	}
-	if v := mapGet(n, "headers"); v != nil {
-		c.AllowHeaders = l.strList(v, path+".headers")
-	}
-	if v := mapGet(n, "methods"); v != nil {
-		c.AllowMethods = l.strList(v, path+".methods")
+	l.checkKeys(n, path, supported, ignored)
+	for _, f := range lists {
+		if v := mapGet(n, f.key); v != nil {
+			*f.field(c) = l.strList(v, path+"."+f.key)
+		}
 	}
 	if v := mapGet(n, "allowCredentials"); v != nil {
 		c.AllowCredentials = l.bool(v, path+".allowCredentials")
@@ -157,37 +189,6 @@ func (l *loader) slsHTTPAPI(n *yaml.Node, path, fnName string, httpAPI *yaml.Nod
 		r.CORS = l.httpAPICORS(v, "provider.httpApi.cors", r.Method)
 	}
 	return r
-}
-
-// httpAPICORS reads provider.httpApi.cors: true or {allowedOrigins, ...}.
-func (l *loader) httpAPICORS(n *yaml.Node, path, method string) *CORS {
-	c := &CORS{AllowOrigins: []string{"*"}, AllowHeaders: defaultCORSHeaders, AllowMethods: []string{"OPTIONS", method}}
-	if n.Kind == yaml.ScalarNode {
-		if !l.bool(n, path) {
-			return nil
-		}
-		return c
-	}
-	l.checkKeys(n, path, "allowedOrigins allowedHeaders allowedMethods allowCredentials exposedResponseHeaders maxAge", "")
-	if v := mapGet(n, "allowedOrigins"); v != nil {
-		c.AllowOrigins = l.strList(v, path+".allowedOrigins")
-	}
-	if v := mapGet(n, "allowedHeaders"); v != nil {
-		c.AllowHeaders = l.strList(v, path+".allowedHeaders")
-	}
-	if v := mapGet(n, "allowedMethods"); v != nil {
-		c.AllowMethods = l.strList(v, path+".allowedMethods")
-	}
-	if v := mapGet(n, "exposedResponseHeaders"); v != nil {
-		c.ExposeHeaders = l.strList(v, path+".exposedResponseHeaders")
-	}
-	if v := mapGet(n, "allowCredentials"); v != nil {
-		c.AllowCredentials = l.bool(v, path+".allowCredentials")
-	}
-	if v := mapGet(n, "maxAge"); v != nil {
-		c.MaxAge = l.int(v, path+".maxAge", 0, 86400)
-	}
-	return c
 }
 
 func (l *loader) slsSNS(n *yaml.Node, path, fnARN string) Subscription {
