@@ -361,41 +361,40 @@ func (a *API) handleEntries(c *call) (string, []queue.HandleEntry, error) {
 }
 
 func (a *API) deleteMessageBatch(ctx context.Context, c *call) (any, error) {
-	name, entries, err := a.handleEntries(c)
+	ok, failed, err := a.handleBatch(ctx, c, a.queues.DeleteMessageBatch)
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.queues.DeleteMessageBatch(ctx, name, entries)
-	if err != nil {
-		return nil, err
-	}
-	out := deleteBatchResult{Successful: []idEntry{}, Failed: []batchError{}}
-	for _, r := range res {
-		if r.Err != nil {
-			out.Failed = append(out.Failed, entryError(r.ID, r.Err))
-		} else {
-			out.Successful = append(out.Successful, idEntry{r.ID})
-		}
-	}
-	return out, nil
+	return deleteBatchResult{Successful: ok, Failed: failed}, nil
 }
 
 func (a *API) changeMessageVisibilityBatch(ctx context.Context, c *call) (any, error) {
+	ok, failed, err := a.handleBatch(ctx, c, a.queues.ChangeMessageVisibilityBatch)
+	if err != nil {
+		return nil, err
+	}
+	return changeBatchResult{Successful: ok, Failed: failed}, nil
+}
+
+// handleBatch runs a batch operation on receipt handles and splits its
+// results into the entries that succeeded and those that failed (both
+// non-nil, so they render as empty lists).
+func (a *API) handleBatch(ctx context.Context, c *call, op func(context.Context, string, []queue.HandleEntry) ([]queue.EntryResult, error)) ([]idEntry, []batchError, error) {
 	name, entries, err := a.handleEntries(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res, err := a.queues.ChangeMessageVisibilityBatch(ctx, name, entries)
+	res, err := op(ctx, name, entries)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := changeBatchResult{Successful: []idEntry{}, Failed: []batchError{}}
+	ok, failed := []idEntry{}, []batchError{}
 	for _, r := range res {
 		if r.Err != nil {
-			out.Failed = append(out.Failed, entryError(r.ID, r.Err))
+			failed = append(failed, entryError(r.ID, r.Err))
 		} else {
-			out.Successful = append(out.Successful, idEntry{r.ID})
+			ok = append(ok, idEntry{r.ID})
 		}
 	}
-	return out, nil
+	return ok, failed, nil
 }
