@@ -92,6 +92,13 @@ type compiledRule struct {
 	rev uint64 // KV revision the rule was read at
 }
 
+// copy returns the rule with a targets slice of its own.
+func (r *compiledRule) copy() Rule {
+	out := r.Rule
+	out.Targets = slices.Clone(r.Targets)
+	return out
+}
+
 type compiledArchive struct {
 	Archive
 	pat *pattern.Pattern // nil: every event
@@ -431,9 +438,7 @@ func (s *Service) DescribeRule(ctx context.Context, bus, name string) (Rule, err
 	if err != nil {
 		return Rule{}, err
 	}
-	out := r.Rule
-	out.Targets = slices.Clone(r.Targets)
-	return out, nil
+	return r.copy(), nil
 }
 
 // ListRules returns the rules of a bus whose names start with prefix, by name.
@@ -450,9 +455,7 @@ func (s *Service) ListRules(ctx context.Context, bus, prefix string) ([]Rule, er
 	var out []Rule
 	for name, r := range s.state.rules[bus] {
 		if strings.HasPrefix(name, prefix) {
-			rr := r.Rule
-			rr.Targets = slices.Clone(r.Targets)
-			out = append(out, rr)
+			out = append(out, r.copy())
 		}
 	}
 	slices.SortFunc(out, func(a, b Rule) int { return strings.Compare(a.Name, b.Name) })
@@ -463,57 +466,57 @@ func (s *Service) ListRules(ctx context.Context, bus, prefix string) ([]Rule, er
 // reported per target and the valid ones are stored. Errors: ENOTFOUND for
 // the rule, EINVALID when the rule would have more than 5 targets.
 func (s *Service) PutTargets(ctx context.Context, bus, rule string, targets []Target) ([]TargetFailure, error) {
-	if err := s.ready(); err != nil {
-		return nil, err
-	}
-	bus = busOrDefault(bus)
-	r, err := s.getRule(bus, rule)
-	if err != nil {
-		return nil, err
-	}
-	next := r.Rule
-	next.Targets = slices.Clone(r.Targets)
-	var failed []TargetFailure
-	for _, t := range targets {
-		if err := validateTarget(t); err != nil {
-			failed = append(failed, TargetFailure{TargetId: t.Id, ErrorCode: ferry.ErrorCode(err), ErrorMessage: ferry.ErrorMessage(err)})
-			continue
+	return s.editTargets(ctx, bus, rule, func(next *Rule) ([]TargetFailure, error) {
+		var failed []TargetFailure
+		for _, t := range targets {
+			if err := validateTarget(t); err != nil {
+				failed = append(failed, TargetFailure{TargetId: t.Id, ErrorCode: ferry.ErrorCode(err), ErrorMessage: ferry.ErrorMessage(err)})
+				continue
+			}
+			if i := slices.IndexFunc(next.Targets, func(x Target) bool { return x.Id == t.Id }); i >= 0 {
+				next.Targets[i] = t
+			} else {
+				next.Targets = append(next.Targets, t)
+			}
 		}
-		if i := slices.IndexFunc(next.Targets, func(x Target) bool { return x.Id == t.Id }); i >= 0 {
-			next.Targets[i] = t
-		} else {
-			next.Targets = append(next.Targets, t)
+		if len(next.Targets) > MaxTargets {
+			return nil, ferry.Errorf(ferry.EINVALID, "rule %q would have %d targets; the limit is %d", rule, len(next.Targets), MaxTargets)
 		}
-	}
-	if len(next.Targets) > MaxTargets {
-		return nil, ferry.Errorf(ferry.EINVALID, "rule %q would have %d targets; the limit is %d", rule, len(next.Targets), MaxTargets)
-	}
-	if err := s.updateRule(ctx, next, r.rev); err != nil {
-		return nil, err
-	}
-	return failed, nil
+		return failed, nil
+	})
 }
 
 // RemoveTargets removes targets by Id; unknown ids are reported per target.
 func (s *Service) RemoveTargets(ctx context.Context, bus, rule string, ids []string) ([]TargetFailure, error) {
+	return s.editTargets(ctx, bus, rule, func(next *Rule) ([]TargetFailure, error) {
+		var failed []TargetFailure
+		for _, id := range ids {
+			i := slices.IndexFunc(next.Targets, func(x Target) bool { return x.Id == id })
+			if i < 0 {
+				failed = append(failed, TargetFailure{TargetId: id, ErrorCode: ferry.ENOTFOUND, ErrorMessage: fmt.Sprintf("target %q is not on rule %q", id, rule)})
+				continue
+			}
+			next.Targets = slices.Delete(next.Targets, i, i+1)
+		}
+		return failed, nil
+	})
+}
+
+// editTargets applies edit to a copy of a rule and stores the result if
+// the rule has not changed since it was read; it returns edit's per-target
+// failures.
+func (s *Service) editTargets(ctx context.Context, bus, rule string, edit func(next *Rule) ([]TargetFailure, error)) ([]TargetFailure, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	bus = busOrDefault(bus)
-	r, err := s.getRule(bus, rule)
+	r, err := s.getRule(busOrDefault(bus), rule)
 	if err != nil {
 		return nil, err
 	}
-	next := r.Rule
-	next.Targets = slices.Clone(r.Targets)
-	var failed []TargetFailure
-	for _, id := range ids {
-		i := slices.IndexFunc(next.Targets, func(x Target) bool { return x.Id == id })
-		if i < 0 {
-			failed = append(failed, TargetFailure{TargetId: id, ErrorCode: ferry.ENOTFOUND, ErrorMessage: fmt.Sprintf("target %q is not on rule %q", id, rule)})
-			continue
-		}
-		next.Targets = slices.Delete(next.Targets, i, i+1)
+	next := r.copy()
+	failed, err := edit(&next)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.updateRule(ctx, next, r.rev); err != nil {
 		return nil, err
