@@ -40,6 +40,21 @@ func wantResponse(t *testing.T, got post, want string, p *proc) {
 	}
 }
 
+// wantErrorPost checks that got is a post of kind ("error" or "init") whose
+// error type, in the header and in the body, is wantType, and returns the
+// body.
+func wantErrorPost(t *testing.T, got post, kind, wantType string, p *proc) errorDoc {
+	t.Helper()
+	if got.Kind != kind {
+		t.Fatalf("post kind %q (%s), want %s; output:\n%s", got.Kind, got.Body, kind, p.out)
+	}
+	d := got.errorDoc(t)
+	if got.ErrorType != wantType || d.ErrorType != wantType {
+		t.Errorf("error type header %q body %q, want %q", got.ErrorType, d.ErrorType, wantType)
+	}
+	return d
+}
+
 func TestHandlerStyles(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -255,13 +270,7 @@ exports.handler = async () => { throw new PaymentDeclined('card declined'); };`,
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, _, p := invokeOnce(t, map[string]string{"index.js": tt.code}, "index.handler", `{}`)
-			if got.Kind != "error" {
-				t.Fatalf("post kind %q (%s), want error; output:\n%s", got.Kind, got.Body, p.out)
-			}
-			d := got.errorDoc(t)
-			if got.ErrorType != tt.wantType || d.ErrorType != tt.wantType {
-				t.Errorf("error type header %q body %q, want %q", got.ErrorType, d.ErrorType, tt.wantType)
-			}
+			d := wantErrorPost(t, got, "error", tt.wantType, p)
 			if d.ErrorMessage != tt.wantMsg {
 				t.Errorf("errorMessage %q, want %q", d.ErrorMessage, tt.wantMsg)
 			}
@@ -322,13 +331,7 @@ func TestInitErrors(t *testing.T) {
 			f := setup(t, tt.files)
 			p := f.start(t, tt.handler)
 			got := f.api.waitPost(t)
-			if got.Kind != "init" {
-				t.Fatalf("post kind %q (%s), want init; output:\n%s", got.Kind, got.Body, p.out)
-			}
-			d := got.errorDoc(t)
-			if got.ErrorType != tt.wantType || d.ErrorType != tt.wantType {
-				t.Errorf("error type header %q body %q, want %q", got.ErrorType, d.ErrorType, tt.wantType)
-			}
+			d := wantErrorPost(t, got, "init", tt.wantType, p)
 			if !strings.HasPrefix(d.ErrorMessage, tt.wantPrefix) {
 				t.Errorf("errorMessage %q, want prefix %q", d.ErrorMessage, tt.wantPrefix)
 			}
@@ -438,13 +441,7 @@ exports.handler = async () => { await new Promise(() => {}); };`, "Runtime.NodeJ
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, _, p := invokeOnce(t, map[string]string{"index.js": tt.code}, "index.handler", `{}`)
-			if got.Kind != "error" {
-				t.Fatalf("post kind %q (%s), want error; output:\n%s", got.Kind, got.Body, p.out)
-			}
-			d := got.errorDoc(t)
-			if d.ErrorType != tt.wantType || got.ErrorType != tt.wantType {
-				t.Errorf("errorType %q header %q, want %q", d.ErrorType, got.ErrorType, tt.wantType)
-			}
+			d := wantErrorPost(t, got, "error", tt.wantType, p)
 			if !strings.HasPrefix(d.ErrorMessage, tt.wantMsg) {
 				t.Errorf("errorMessage %q, want prefix %q", d.ErrorMessage, tt.wantMsg)
 			}
