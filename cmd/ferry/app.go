@@ -29,6 +29,7 @@ import (
 	"github.com/ferry-run/ferry/metrics"
 	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/nodeboot"
+	"github.com/ferry-run/ferry/otlp"
 	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/schedule"
@@ -57,6 +58,9 @@ type Config struct {
 	NodeBinary string
 	// IdleTimeout reaps function instances idle this long.
 	IdleTimeout time.Duration
+	// OTLPEndpoint, when set, receives every finished invocation as an
+	// OpenTelemetry span (OTLP/HTTP JSON, e.g. http://127.0.0.1:4318).
+	OTLPEndpoint string
 	// HistoryRetention is how long invocation histories are kept
 	// (default 24 h; the history is also bounded to 1 GiB).
 	HistoryRetention time.Duration
@@ -100,6 +104,7 @@ type Main struct {
 	Gateway   *gateway.Gateway
 	Dashboard *web.Dashboard
 	Control   *control.API
+	OTLP      *otlp.Exporter
 	Metrics   *metrics.Registry
 	Logs      *logtail.Book
 
@@ -173,8 +178,13 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
 	})
 	m.Metrics = metrics.New(m.metricsSource())
+	var invocations ferry.InvocationStore = m.History
+	if cfg.OTLPEndpoint != "" {
+		m.OTLP = otlp.New(otlp.Options{Endpoint: cfg.OTLPEndpoint, Logger: log})
+		invocations = otlp.Store{InvocationStore: m.History, Exporter: m.OTLP}
+	}
 	m.Async = async.New(m.Engine, async.Options{
-		Functions: m.Functions, History: m.History, Runner: m.Pool,
+		Functions: m.Functions, History: invocations, Runner: m.Pool,
 		ClockScale: cfg.ClockScale, Observer: m.Metrics, Logger: log,
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{
@@ -224,6 +234,9 @@ func (m *Main) Run(ctx context.Context) error {
 		{"schedules", m.Schedules.Start, m.Schedules.Stop},
 		{"gateway", m.Gateway.Start, m.Gateway.Stop},
 		{"api", m.startAPI, m.stopAPI},
+	}
+	if m.OTLP != nil {
+		parts = append([]lifecycle{{"otlp", m.OTLP.Start, m.OTLP.Stop}}, parts...)
 	}
 	for _, p := range parts {
 		if err := p.start(ctx); err != nil {

@@ -39,6 +39,7 @@ type serverFlags struct {
 	logLevel    string
 	natsListen  string
 	retention   time.Duration
+	otlp        string
 	natsURL     string
 	auth        bool
 	accessKeys  []string
@@ -56,6 +57,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.BoolVar(&f.syncAlways, "sync-always", false, "fsync every write (survives power loss; slower)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "server log level: debug, info, warn, error")
 	fs.DurationVar(&f.retention, "history-retention", 24*time.Hour, "how long invocation histories are kept")
+	fs.StringVar(&f.otlp, "otlp-endpoint", "", "export every finished invocation as an OpenTelemetry span to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
 	fs.BoolVar(&f.auth, "auth", false, "require SigV4-signed requests on the API port (always on for a non-loopback --api)")
 	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
@@ -78,7 +80,7 @@ func (f *serverFlags) config() (Config, error) {
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
-		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention,
+		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
