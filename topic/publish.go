@@ -51,14 +51,8 @@ type stored struct {
 // Publish stores n on topic (a name or ARN) and returns its message id once
 // it is durable. Errors: ENOTFOUND, EINVALID, ETOOLARGE, EUNAVAILABLE.
 func (s *Service) Publish(ctx context.Context, topic string, n ferry.Notification) (string, error) {
-	if err := s.ready(); err != nil {
-		return "", err
-	}
-	name, err := s.topicName(topic)
+	name, _, err := s.existingTopic(topic)
 	if err != nil {
-		return "", err
-	}
-	if _, err := s.topic(name); err != nil {
 		return "", err
 	}
 	if err := validateNotification(&n); err != nil {
@@ -194,14 +188,8 @@ type BatchResult struct {
 // in order. Errors for the whole request: ENOTFOUND for the topic, and the
 // Err* batch errors of this package.
 func (s *Service) PublishBatch(ctx context.Context, topic string, entries []BatchEntry) ([]BatchResult, error) {
-	if err := s.ready(); err != nil {
-		return nil, err
-	}
-	name, err := s.topicName(topic)
+	name, _, err := s.existingTopic(topic)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.topic(name); err != nil {
 		return nil, err
 	}
 	switch {

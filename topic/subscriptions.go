@@ -172,14 +172,8 @@ func (s *Service) compileSub(rec subRecord) (*subConfig, error) {
 // existing subscription when the attributes agree, EINVALID otherwise.
 // Subscriptions are confirmed at once (see the package doc).
 func (s *Service) Subscribe(ctx context.Context, topic, protocol, endpoint string, attrs map[string]string) (string, error) {
-	if err := s.ready(); err != nil {
-		return "", err
-	}
-	name, err := s.topicName(topic)
+	name, _, err := s.existingTopic(topic)
 	if err != nil {
-		return "", err
-	}
-	if _, err := s.topic(name); err != nil {
 		return "", err
 	}
 	attrs = maps.Clone(attrs)
@@ -408,14 +402,8 @@ func (s *Service) ListSubscriptions(ctx context.Context) ([]Subscription, error)
 
 // ListSubscriptionsByTopic lists a topic's subscriptions, sorted by ARN.
 func (s *Service) ListSubscriptionsByTopic(ctx context.Context, topic string) ([]Subscription, error) {
-	if err := s.ready(); err != nil {
-		return nil, err
-	}
-	name, err := s.topicName(topic)
+	name, _, err := s.existingTopic(topic)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.topic(name); err != nil {
 		return nil, err
 	}
 	out := []Subscription{}

@@ -94,6 +94,23 @@ func (s *Service) topic(name string) (*topicState, error) {
 	return t, nil
 }
 
+// existingTopic resolves ref (a name or ARN) to a topic that exists on a
+// running service: EUNAVAILABLE, EINVALID or ENOTFOUND otherwise.
+func (s *Service) existingTopic(ref string) (string, *topicState, error) {
+	if err := s.ready(); err != nil {
+		return "", nil, err
+	}
+	name, err := s.topicName(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	t, err := s.topic(name)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, t, nil
+}
+
 // CreateTopic creates a topic and returns its ARN. Creating an existing topic
 // with the same attributes returns its ARN; with different ones it is EINVALID.
 func (s *Service) CreateTopic(ctx context.Context, name string, attrs map[string]string) (string, error) {
@@ -189,14 +206,7 @@ func (s *Service) ListTopics(ctx context.Context) ([]string, error) {
 
 // GetTopicAttributes returns a topic's attributes as SNS reports them.
 func (s *Service) GetTopicAttributes(ctx context.Context, topic string) (map[string]string, error) {
-	if err := s.ready(); err != nil {
-		return nil, err
-	}
-	name, err := s.topicName(topic)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.topic(name)
+	name, t, err := s.existingTopic(topic)
 	if err != nil {
 		return nil, err
 	}
