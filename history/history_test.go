@@ -10,18 +10,27 @@ import (
 	"github.com/ferry-run/ferry/natsjs"
 )
 
-func TestPutGet(t *testing.T) {
-	t.Parallel()
+// setup starts an engine and a history store with opts, both stopped when
+// the test ends.
+func setup(t *testing.T, opts history.Options) *history.Store {
+	t.Helper()
 	ctx := context.Background()
 	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer e.Stop(ctx)
-	s := history.New(e, history.Options{})
+	t.Cleanup(func() { e.Stop(ctx) })
+	s := history.New(e, opts)
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestPutGet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := setup(t, history.Options{})
 	if _, err := s.GetInvocation(ctx, "nope"); ferry.ErrorCode(err) != ferry.ENOTFOUND {
 		t.Fatalf("missing: err = %v, want not found", err)
 	}
@@ -42,15 +51,7 @@ func TestPutGet(t *testing.T) {
 func TestRetentionExpiresRecords(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
-	if err := e.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Stop(ctx)
-	s := history.New(e, history.Options{Retention: 300 * time.Millisecond})
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := setup(t, history.Options{Retention: 300 * time.Millisecond})
 	if err := s.PutInvocation(ctx, &ferry.Invocation{RequestID: "short", Function: "f"}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,21 +7,12 @@ import (
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/history"
-	"github.com/ferry-run/ferry/natsjs"
 )
 
 func TestListNewestFirstWithFilters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
-	if err := e.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Stop(ctx)
-	s := history.New(e, history.Options{})
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := setup(t, history.Options{})
 	put := func(inv *ferry.Invocation) {
 		t.Helper()
 		if err := s.PutInvocation(ctx, inv); err != nil {
