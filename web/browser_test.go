@@ -24,6 +24,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("graph", func(t *testing.T) { t.Parallel(); testGraphPage(t, b) })
 	t.Run("invoke", func(t *testing.T) { t.Parallel(); testInvokePage(t, b) })
 	t.Run("trace", func(t *testing.T) { t.Parallel(); testTracePage(t, b) })
+	t.Run("trace-follows", func(t *testing.T) { t.Parallel(); testTraceFollows(t, b) })
 	t.Run("queues", func(t *testing.T) { t.Parallel(); testQueuePages(t, b) })
 	t.Run("escaping", func(t *testing.T) { t.Parallel(); testEscaping(t, b) })
 }
@@ -173,6 +174,39 @@ func testTracePage(t *testing.T, b *cdp.Browser) {
 	p.Wait(`document.querySelector('#trace .error')?.textContent`, &msg, uiWait)
 	if !strings.Contains(msg, `"no-such-request"`) {
 		t.Errorf("unknown trace shows %q, want the server's not-found message", msg)
+	}
+}
+
+// testTraceFollows: a trace whose hops are all done can still grow (the
+// success record waits on a queue for its trigger); the open view shows
+// the new hop.
+func testTraceFollows(t *testing.T, b *cdp.Browser) {
+	srv := setup(t)
+	srv.src.mu.Lock()
+	var pending ferry.Invocation
+	for i, inv := range srv.src.invs {
+		if inv.RequestID == "req-pending" {
+			pending = inv
+			srv.src.invs = append(srv.src.invs[:i], srv.src.invs[i+1:]...)
+			break
+		}
+	}
+	srv.src.mu.Unlock()
+	if pending.RequestID == "" {
+		t.Fatal("seed has no req-pending")
+	}
+	p := tab(t, b, srv, "#/trace/req-ok")
+	p.Wait(`document.querySelectorAll('#trace .hop').length === 1 && document.querySelector('#trace .hop h2 .status-succeeded')`, nil, uiWait)
+
+	pending.Attempts = []ferry.Attempt{{Start: t0.Add(2 * time.Second), Duration: time.Millisecond, Logs: "told the customer\n"}}
+	pending.Condition, pending.Done = "Success", true
+	srv.src.mu.Lock()
+	srv.src.invs = append(srv.src.invs, pending)
+	srv.src.mu.Unlock()
+	var ids []string
+	p.Wait(`(() => { const hs = [...document.querySelectorAll('#trace .hop')].map((h) => h.dataset.requestId); return hs.length === 2 ? hs : null })()`, &ids, uiWait)
+	if strings.Join(ids, ",") != "req-ok,req-pending" {
+		t.Errorf("hops %v, want req-ok then req-pending", ids)
 	}
 }
 

@@ -22,6 +22,7 @@ func TestDashboard(t *testing.T) {
 	b := cdp.Launch(t)
 	t.Run("graph", func(t *testing.T) { t.Parallel(); testDashboardGraph(t, b) })
 	t.Run("invoke", func(t *testing.T) { t.Parallel(); testDashboardInvoke(t, b) })
+	t.Run("trigger-count", func(t *testing.T) { t.Parallel(); testDashboardTriggerCount(t, b) })
 }
 
 // dashboard opens the dashboard of a fresh payments server at hash.
@@ -155,6 +156,7 @@ func testDashboardGraph(t *testing.T, b *cdp.Browser) {
 
 func testDashboardInvoke(t *testing.T, b *cdp.Browser) {
 	m, p := dashboard(t, b, "#/invoke")
+	setTrigger(t, m, fnNotify, false)
 	p.Wait(fmt.Sprintf(`[...document.querySelectorAll('#invoke-function option')].some((o) => o.value === %q)`, fnProcess), nil, dashWait)
 	payload := `{"Records":[{"Sns":{"Message":"{\"id\":\"from-ui\",\"amount\":5}"}}]}`
 	p.Run(fmt.Sprintf(`(() => {
@@ -183,8 +185,15 @@ func testDashboardInvoke(t *testing.T, b *cdp.Browser) {
 	}
 
 	// Its trace follows the success record through paymentsNotification to
-	// notifyCustomer.
+	// notifyCustomer. The record waits on the queue until the trace shows
+	// the first hop finished: the view keeps following the trace.
 	p.Run(row + `.querySelector('a').click()`)
+	p.Wait(fmt.Sprintf(`(() => {
+  const hs = document.querySelectorAll('#trace .hop');
+  return hs.length === 1 && hs[0].dataset.requestId === %q && hs[0].querySelector('h2 .status-succeeded') &&
+    hs[0].querySelector('.deliveries td.status-succeeded');
+})()`, id), nil, dashWait)
+	setTrigger(t, m, fnNotify, true)
 	type hop struct {
 		ID, Function, Status string
 		Logs                 []string
@@ -216,5 +225,53 @@ func testDashboardInvoke(t *testing.T, b *cdp.Browser) {
 	p.Value(`location.hash`, &hash)
 	if hash != "#/trace/"+id {
 		t.Errorf("hash %q, want #/trace/%s", hash, id)
+	}
+}
+
+// setTrigger enables or disables the queue trigger of function.
+func setTrigger(t *testing.T, m *Main, function string, enabled bool) {
+	t.Helper()
+	maps, err := m.Triggers.List(t.Context(), function, "")
+	if err != nil || len(maps) != 1 {
+		t.Fatalf("triggers of %s: %v, %v", function, maps, err)
+	}
+	mp := maps[0]
+	mp.Enabled = enabled
+	if _, err := m.Triggers.Update(t.Context(), mp); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testDashboardTriggerCount: a queue trigger edge counts the events the
+// queue handed to the function, not every invocation of the function. A
+// direct invoke of notifyCustomer from the form did not come through
+// paymentsNotification.
+func testDashboardTriggerCount(t *testing.T, b *cdp.Browser) {
+	m, p := dashboard(t, b, "#/invoke")
+	p.Wait(fmt.Sprintf(`[...document.querySelectorAll('#invoke-function option')].some((o) => o.value === %q)`, fnNotify), nil, dashWait)
+	payload := `{"Records":[{"body":"{\"responsePayload\":{\"id\":\"direct\",\"amount\":3,\"status\":\"paid\"}}"}]}`
+	p.Run(fmt.Sprintf(`(() => {
+  document.getElementById('invoke-function').value = %q;
+  document.getElementById('invoke-payload').value = %q;
+  document.getElementById('invoke-form').requestSubmit();
+})()`, fnNotify, payload))
+	var id string
+	p.Wait(`document.getElementById('invoke-request-id')?.textContent`, &id, dashWait)
+	p.Run(`location.hash = '#/invocations'`)
+	p.Wait(fmt.Sprintf(`document.querySelector('#invocations tr[data-request-id=%q] .status-succeeded')`, id), nil, dashWait)
+	if n := m.Async.Stats().Get(fnNotify).Invocations; n != 1 {
+		t.Fatalf("%s ran %d times, want 1 (the direct invoke)", fnNotify, n)
+	}
+
+	// The graph view fetches on entry, after the invocation finished.
+	p.Run(`location.hash = '#/graph'`)
+	var g drawnGraph
+	p.Wait(readDrawnGraph, &g, dashWait)
+	e, ok := findEdge(g, paymentsEdges[4])
+	if !ok {
+		t.Fatalf("trigger edge not drawn: %+v", g.Edges)
+	}
+	if e.Count != 0 || e.Text != "trigger" {
+		t.Errorf("after a direct invoke of %s and no message on paymentsNotification, the trigger edge shows %q (count %d), want \"trigger\" (0)", fnNotify, e.Text, e.Count)
 	}
 }
