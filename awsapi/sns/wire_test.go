@@ -30,16 +30,7 @@ func (b *bundle) post(t testing.TB, form url.Values, header http.Header) (int, h
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, body
+	return send(t, req)
 }
 
 func form(kv ...string) url.Values {
@@ -170,7 +161,15 @@ func TestWireErrors(t *testing.T) {
 	}
 }
 
+// do sends req and returns status and body.
 func do(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
+	status, _, body := send(t, req)
+	return status, body
+}
+
+// send sends req and returns status, headers and body.
+func send(t testing.TB, req *http.Request) (int, http.Header, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -181,7 +180,7 @@ func do(t testing.TB, req *http.Request) (int, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, body
+	return resp.StatusCode, resp.Header, body
 }
 
 // TestUnsubscribeURL follows the UnsubscribeURL form SNS puts in
