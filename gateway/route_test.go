@@ -194,6 +194,19 @@ func TestHotSwap(t *testing.T) {
 	}
 }
 
+// wantPreflight checks a preflight answer's status and CORS headers.
+func wantPreflight(t *testing.T, r response, status int, want map[string]string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d", r.status)
+	}
+	for k, v := range want {
+		if got := r.header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
+
 func TestCORS(t *testing.T) {
 	t.Parallel()
 	custom := &CORS{Origins: []string{"https://a.test", "https://b.test"}, Headers: []string{"X-Token"},
@@ -206,40 +219,24 @@ func TestCORS(t *testing.T) {
 	)
 	t.Run("rest preflight", func(t *testing.T) {
 		r := do(t, "OPTIONS", url+"/items", "", "Origin", "https://x.test", "Access-Control-Request-Method", "POST")
-		if r.status != 200 {
-			t.Fatalf("status %d", r.status)
-		}
-		want := map[string]string{
+		wantPreflight(t, r, 200, map[string]string{
 			"Access-Control-Allow-Origin":  "*",
 			"Access-Control-Allow-Methods": "GET,OPTIONS,POST",
 			"Access-Control-Allow-Headers": strings.Join(DefaultCORS().Headers, ","),
-		}
-		for k, v := range want {
-			if got := r.header.Get(k); got != v {
-				t.Errorf("%s = %q, want %q", k, got, v)
-			}
-		}
+		})
 		if r.header.Get("Access-Control-Allow-Credentials") != "" || r.header.Get("Access-Control-Max-Age") != "" {
 			t.Errorf("credentials/max-age set without being configured: %v", r.header)
 		}
 	})
 	t.Run("http api preflight", func(t *testing.T) {
 		r := do(t, "OPTIONS", url+"/things/1", "", "Origin", "https://b.test")
-		if r.status != 204 {
-			t.Fatalf("status %d", r.status)
-		}
-		want := map[string]string{
+		wantPreflight(t, r, 204, map[string]string{
 			"Access-Control-Allow-Origin":      "https://b.test",
 			"Access-Control-Allow-Methods":     "OPTIONS,PUT",
 			"Access-Control-Allow-Headers":     "X-Token",
 			"Access-Control-Allow-Credentials": "true",
 			"Access-Control-Max-Age":           "600",
-		}
-		for k, v := range want {
-			if got := r.header.Get(k); got != v {
-				t.Errorf("%s = %q, want %q", k, got, v)
-			}
-		}
+		})
 		r = do(t, "OPTIONS", url+"/things/1", "", "Origin", "https://evil.test")
 		if got := r.header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("disallowed origin got Access-Control-Allow-Origin %q", got)
