@@ -136,6 +136,7 @@ func (r *runner) invoke(m Mapping, msgs []ferry.Message, recs []json.RawMessage)
 		r.log.Warn("invoke", "function", m.Function, "messages", len(msgs), "err", err)
 		return batchError
 	}
+	r.s.addDelivered(m.UUID, len(msgs))
 	if res.Failed() {
 		r.log.Debug("function failed; batch left on the queue", "function", m.Function,
 			"request", res.RequestID, "errorType", res.ErrorType)

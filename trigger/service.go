@@ -67,6 +67,9 @@ type Service struct {
 	stopped  bool
 	mappings map[string]entry
 	runners  map[string]*runner
+	// delivered counts the messages each mapping (by UUID) handed to its
+	// function on this node.
+	delivered map[string]int64
 	// pollCtx ends receiving (Stop, first phase); runCtx ends invocations
 	// (Stop's deadline).
 	pollCtx    context.Context
@@ -103,7 +106,7 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	}
 	return &Service{
 		opts: opts, engine: e, log: opts.Logger.With("component", "trigger"), now: time.Now,
-		mappings: map[string]entry{}, runners: map[string]*runner{},
+		mappings: map[string]entry{}, runners: map[string]*runner{}, delivered: map[string]int64{},
 	}
 }
 
@@ -286,4 +289,18 @@ func (s *Service) Pollers(id string) int {
 		return 0
 	}
 	return r.pollers()
+}
+
+// Delivered returns how many messages a mapping handed to its function on
+// this node since Start (a message received again counts again).
+func (s *Service) Delivered(id string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delivered[id]
+}
+
+func (s *Service) addDelivered(id string, n int) {
+	s.mu.Lock()
+	s.delivered[id] += int64(n)
+	s.mu.Unlock()
 }

@@ -128,7 +128,7 @@ func (s dashboardSource) Graph(ctx context.Context) (web.Graph, error) {
 	}
 	for _, mp := range mappings {
 		edges = append(edges, web.Edge{From: "queue:" + mp.Queue, To: "function:" + mp.Function, Label: web.EdgeTrigger,
-			Count: m.Async.Stats().Get(mp.Function).Invocations})
+			Count: m.Triggers.Delivered(mp.UUID)})
 	}
 	for _, r := range m.routes() {
 		id := "route:" + r.Method + " " + r.Path

@@ -229,17 +229,23 @@ function traceView(id) {
   const live = current();
   const out = h('div', { id: 'trace' });
   show(h('h1', {}, 'Trace of ', h('span', { class: 'mono', text: id })), out);
+  // Later hops appear while the view is open (a destination's queue feeds
+  // a trigger), so it keeps polling; it redraws only on a change, which
+  // keeps an opened "request and response" open.
+  let shown = '';
   const load = async () => {
     try {
       const t = await api('trace/' + enc(id));
       if (!live()) return;
+      const key = JSON.stringify(t);
+      if (key === shown) return;
+      shown = key;
       out.replaceChildren(
         h('p', { class: 'muted' }, 'trace id ', h('span', { class: 'mono', text: t.traceId || '(none)' }),
           ` · ${t.hops.length} hop${t.hops.length === 1 ? '' : 's'}`),
         ...t.hops.map((hp, i) => hopCard(hp, i, id)));
-      if (t.hops.every((hp) => hp.done) && timer) { clearInterval(timer); timer = null; }
     } catch (e) {
-      if (live()) out.replaceChildren(fail(e));
+      if (live()) { shown = ''; out.replaceChildren(fail(e)); }
     }
   };
   every(load);
