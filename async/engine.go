@@ -93,7 +93,16 @@ type Engine struct {
 	runCtx  context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// syncHistory carries synchronous invocations' histories to a writer
+	// goroutine, off the caller's path.
+	syncHistory chan *ferry.Invocation
+	writerDone  chan struct{}
 }
+
+// syncHistoryBuffer bounds the synchronous histories waiting to be written;
+// when it is full the caller writes its own.
+const syncHistoryBuffer = 4096
 
 var (
 	_ ferry.AsyncInvoker = (*Engine)(nil)
@@ -153,8 +162,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.js, e.stream = js, st
 	e.runCtx, e.cancel = context.WithCancel(context.Background())
+	e.syncHistory, e.writerDone = make(chan *ferry.Invocation, syncHistoryBuffer), make(chan struct{})
+	go e.writeSyncHistory()
 	e.started = true
 	return nil
+}
+
+// writeSyncHistory stores synchronous invocations' histories until Stop
+// closes the channel.
+func (e *Engine) writeSyncHistory() {
+	defer close(e.writerDone)
+	for inv := range e.syncHistory {
+		e.save(context.Background(), inv)
+	}
 }
 
 // StartWorkers starts a worker for every function; later functions get
@@ -207,7 +227,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.cancel()
 	e.mu.Lock()
 	e.js = nil
+	close(e.syncHistory)
 	e.mu.Unlock()
+	<-e.writerDone
 	return nil
 }
 

@@ -130,8 +130,26 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 		Response: bounded(res.Payload), FunctionError: res.FunctionError, StatusCode: 200,
 		Finished: time.Now().UTC(), Done: true,
 	}
-	e.save(ctx, inv)
+	e.recordSync(ctx, inv)
 	return res, nil
+}
+
+// recordSync hands a synchronous invocation's history to the writer, or
+// writes it here when the writer is behind or stopping.
+func (e *Engine) recordSync(ctx context.Context, inv *ferry.Invocation) {
+	e.mu.Lock()
+	handed := false
+	if !e.stopped {
+		select {
+		case e.syncHistory <- inv:
+			handed = true
+		default:
+		}
+	}
+	e.mu.Unlock()
+	if !handed {
+		e.save(ctx, inv)
+	}
 }
 
 // bounded returns p as storable JSON: nil when it is too large to keep, a

@@ -312,10 +312,7 @@ func TestSyncInvokeRecordsHistory(t *testing.T) {
 	if string(res.Payload) != `{"a":1}` {
 		t.Fatalf("payload %s", res.Payload)
 	}
-	inv, err := b.history.GetInvocation(context.Background(), req.RequestID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := b.waitDone(t, req.RequestID)
 	if inv.Type != ferry.InvokeRequestResponse || !inv.Done || string(inv.Response) != `{"a":1}` {
 		t.Fatalf("history %+v", inv)
 	}
