@@ -31,7 +31,7 @@ type Book struct {
 	size int
 
 	mu     sync.Mutex
-	rings  map[string][]Line
+	rings  map[string]*ring
 	subs   map[chan Line]string // channel -> function ("" = all)
 	closed bool
 }
@@ -41,7 +41,31 @@ func New(perFunction int) *Book {
 	if perFunction <= 0 {
 		perFunction = 1000
 	}
-	return &Book{size: perFunction, rings: map[string][]Line{}, subs: map[chan Line]string{}}
+	return &Book{size: perFunction, rings: map[string]*ring{}, subs: map[chan Line]string{}}
+}
+
+// ring holds the last lines of one function in a fixed slice.
+type ring struct {
+	lines []Line
+	next  int // where the next line goes once lines is full
+}
+
+func (r *ring) add(l Line, size int) {
+	if len(r.lines) < size {
+		r.lines = append(r.lines, l)
+		return
+	}
+	r.lines[r.next] = l
+	r.next = (r.next + 1) % size
+}
+
+// last returns up to n lines, oldest first (all when n <= 0).
+func (r *ring) last(n int) []Line {
+	ordered := append(append([]Line(nil), r.lines[r.next:]...), r.lines[:r.next]...)
+	if n > 0 && len(ordered) > n {
+		ordered = ordered[len(ordered)-n:]
+	}
+	return ordered
 }
 
 // Add records a line; it never blocks on a slow follower (the follower
@@ -50,11 +74,12 @@ func (b *Book) Add(function, requestID string, text []byte) {
 	l := Line{Time: time.Now(), Function: function, RequestID: requestID, Text: string(text)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r := append(b.rings[function], l)
-	if len(r) > b.size {
-		r = append(r[:0:0], r[len(r)-b.size:]...)
+	r := b.rings[function]
+	if r == nil {
+		r = &ring{}
+		b.rings[function] = r
 	}
-	b.rings[function] = r
+	r.add(l, b.size)
 	for ch, fn := range b.subs {
 		if fn == "" || fn == function {
 			select {
@@ -69,11 +94,10 @@ func (b *Book) Add(function, requestID string, text []byte) {
 func (b *Book) Recent(function string, n int) []Line {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r := b.rings[function]
-	if n > 0 && len(r) > n {
-		r = r[len(r)-n:]
+	if r := b.rings[function]; r != nil {
+		return r.last(n)
 	}
-	return append([]Line(nil), r...)
+	return nil
 }
 
 // Follow streams new lines of function ("" for all) until ctx ends.

@@ -34,6 +34,16 @@ func TestRecentKeepsTheLastLines(t *testing.T) {
 	if r := b.Recent("f", 1); len(r) != 1 || r[0].Text != "d" || r[0].RequestID != "r1" {
 		t.Fatalf("last = %+v", r)
 	}
+	for _, s := range []string{"e", "f", "g", "h", "i", "j", "k"} {
+		b.Add("f", "r1", []byte(s))
+	}
+	got = ""
+	for _, l := range b.Recent("f", 2) {
+		got += l.Text
+	}
+	if got != "jk" {
+		t.Fatalf("after wrapping around: %q, want jk", got)
+	}
 }
 
 func TestFollowOverHTTP(t *testing.T) {
