@@ -32,6 +32,12 @@ type InvokeRequest struct {
 	TraceID       string          `json:"traceId,omitempty"`
 	// Hops counts function -> destination/trigger -> function links so far (loop guard).
 	Hops int `json:"hops,omitempty"`
+	// Dedup asks the async engine to accept a repeat of this request id
+	// (within ten minutes) without queueing it again. Ferry's own deliveries
+	// set it (destinations, topics, buses, schedules derive their request ids,
+	// so a delivery retried after a crash runs once); an Invoke call gets a
+	// fresh request id and needs none.
+	Dedup bool `json:"dedup,omitempty"`
 }
 
 // Result is the outcome of running a function once.

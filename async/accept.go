@@ -26,8 +26,9 @@ const (
 // InvokeAsync validates req and stores it durably in the function's async
 // queue. It returns once the event is stored; req.RequestID is set when it
 // was empty. Errors: ENOTFOUND for an unknown function, ETOOLARGE above
-// 1 MiB, EINVALIDJSON for a payload that is not JSON. A request id seen in
-// the last ten minutes is accepted again without queueing a second event.
+// 1 MiB, EINVALIDJSON for a payload that is not JSON. With req.Dedup, a
+// request id seen in the last ten minutes is accepted again without queueing
+// a second event.
 func (e *Engine) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) error {
 	return e.accept(ctx, req, "")
 }
@@ -50,7 +51,9 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	}
 	msg := nats.NewMsg(subject(req.Function))
 	msg.Data = payload
-	msg.Header.Set(jetstream.MsgIDHeader, req.RequestID)
+	if req.Dedup {
+		msg.Header.Set(jetstream.MsgIDHeader, req.RequestID)
+	}
 	msg.Header.Set(hdrRequestID, req.RequestID)
 	if req.TraceID != "" {
 		msg.Header.Set(hdrTraceID, req.TraceID)

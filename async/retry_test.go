@@ -287,7 +287,7 @@ func TestDuplicateRequestIDRunsOnce(t *testing.T) {
 	})
 	b.addFunction(t, &ferry.Function{Name: "pay"})
 	for range 3 {
-		if err := b.engine.InvokeAsync(context.Background(), &ferry.InvokeRequest{RequestID: "same-id", Function: "pay"}); err != nil {
+		if err := b.engine.InvokeAsync(context.Background(), &ferry.InvokeRequest{RequestID: "same-id", Dedup: true, Function: "pay"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -102,8 +102,8 @@ func (s *Service) send(ctx context.Context, d *delivery) error {
 			return ferry.Errorf(ferry.EUNAVAILABLE, "no function service for target %s", d.Arn)
 		}
 		return t.Functions.InvokeAsync(ctx, &ferry.InvokeRequest{
-			RequestID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("bus-delivery:"+d.Key)).String(),
-			Function:  a.Name, Qualifier: a.Qualifier, Payload: json.RawMessage(d.Payload),
+			RequestID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("bus-delivery:"+d.Key)).String(), Dedup: true,
+			Function: a.Name, Qualifier: a.Qualifier, Payload: json.RawMessage(d.Payload),
 			TraceID: d.TraceID, Hops: d.Hops + 1,
 		})
 	case ferry.KindQueue:

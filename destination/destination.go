@@ -138,7 +138,7 @@ func (r *Router) Deliver(ctx context.Context, o *ferry.Outcome, d ferry.Delivery
 			return fmt.Errorf("no function service for %s", d.Target)
 		}
 		err = r.t.Functions.InvokeAsync(ctx, &ferry.InvokeRequest{
-			RequestID: DerivedID(dedup), Function: arn.Name, Qualifier: arn.Qualifier,
+			RequestID: DerivedID(dedup), Dedup: true, Function: arn.Name, Qualifier: arn.Qualifier,
 			Payload: rec, TraceID: o.Request.TraceID, Hops: hops})
 	default:
 		return ferry.Errorf(ferry.EINVALID, "%s cannot be a destination (want a function, queue, topic or event bus)", d.Target)

@@ -228,6 +228,9 @@ func TestFunctionDestination(t *testing.T) {
 	if got.Function != "notify" || got.RequestID == reqID || got.RequestID != rec.invokes[1].RequestID {
 		t.Fatalf("invoke %+v / %+v", got, rec.invokes[1])
 	}
+	if !got.Dedup {
+		t.Fatal("a function destination's invoke must ask for deduplication")
+	}
 	if got.Hops != 2 || got.TraceID != "Root=1-abc" {
 		t.Fatalf("hops %d trace %q", got.Hops, got.TraceID)
 	}

@@ -281,7 +281,7 @@ func (s *Service) fire(rec record, at time.Time) {
 	}
 	ctx, cancel := context.WithTimeout(s.runCtx, fireTimeout)
 	defer cancel()
-	req := &ferry.InvokeRequest{RequestID: id, Function: rec.Function, Payload: payload}
+	req := &ferry.InvokeRequest{RequestID: id, Dedup: true, Function: rec.Function, Payload: payload}
 	if err := s.opts.Async.InvokeAsync(ctx, req); err != nil {
 		s.log.Warn("scheduled invoke not queued", "schedule", rec.Name, "function", rec.Function,
 			"time", at.UTC().Format(time.RFC3339), "err", err)

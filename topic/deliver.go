@@ -141,6 +141,7 @@ func (s *Service) toFunction(ctx context.Context, c *subConfig, m *stored) error
 	}
 	req := &ferry.InvokeRequest{
 		RequestID: uuid.NewSHA1(idNamespace, []byte(deliveryID(m, c))).String(),
+		Dedup:     true,
 		Function:  c.target.Name,
 		Qualifier: c.target.Qualifier,
 		Payload:   payload,
