@@ -62,6 +62,25 @@ type Gateway struct {
 	srv  *http.Server
 	ln   net.Listener
 	done chan struct{}
+
+	// served counts the requests each route took, by Route.String().
+	served sync.Map // string -> *atomic.Int64
+}
+
+// Served reports how many requests route r has taken.
+func (g *Gateway) Served(r Route) int64 {
+	if n, ok := g.served.Load(r.String()); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+func (g *Gateway) countServed(r Route) {
+	n, ok := g.served.Load(r.String())
+	if !ok {
+		n, _ = g.served.LoadOrStore(r.String(), new(atomic.Int64))
+	}
+	n.(*atomic.Int64).Add(1)
 }
 
 // New returns a gateway with no routes; every request is answered as an

@@ -118,3 +118,22 @@ func TestServiceProxies(t *testing.T) {
 		}
 	})
 }
+
+func TestServedCountsRequestsPerRoute(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	if _, err := w.queues.CreateQueue(t.Context(), "counted", nil); err != nil {
+		t.Fatal(err)
+	}
+	route := Route{Kind: KindHTTPAPI, Method: "POST", Path: "/count", Proxy: &ServiceProxy{Kind: ProxySQS, Target: "counted"}}
+	w.routes(t, route)
+	for range 3 {
+		if r := do(t, "POST", w.url+"/count", "x"); r.status != 200 {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+	}
+	do(t, "POST", w.url+"/elsewhere", "x")
+	if got := w.gw.Served(route); got != 3 {
+		t.Fatalf("Served = %d, want 3", got)
+	}
+}

@@ -69,6 +69,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.route, c.params = l.route, l.params
+	g.countServed(c.route.Route)
 	if c.route.Proxy != nil {
 		g.serveProxy(c)
 		return

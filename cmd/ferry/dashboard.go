@@ -133,11 +133,12 @@ func (s dashboardSource) Graph(ctx context.Context) (web.Graph, error) {
 	for _, r := range m.routes() {
 		id := "route:" + r.Method + " " + r.Path
 		node(id, web.KindRoute, r.Method+" "+r.Path)
+		served := m.Gateway.Served(r)
 		switch {
 		case r.Function != "":
-			edges = append(edges, web.Edge{From: id, To: "function:" + r.Function, Label: web.EdgeRoute})
+			edges = append(edges, web.Edge{From: id, To: "function:" + r.Function, Label: web.EdgeRoute, Count: served})
 		case r.Proxy != nil:
-			edges = append(edges, web.Edge{From: id, To: proxyNode(r.Proxy), Label: web.EdgeRoute})
+			edges = append(edges, web.Edge{From: id, To: proxyNode(r.Proxy), Label: web.EdgeRoute, Count: served})
 		}
 	}
 	// Edges to resources that do not exist (yet) are left out.

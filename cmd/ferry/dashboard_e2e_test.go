@@ -141,7 +141,7 @@ func testDashboardGraph(t *testing.T, b *cdp.Browser) {
 	edgeText := func(e drawnEdge) string {
 		return fmt.Sprintf(`document.querySelector('#graph g.edge[data-from=%q][data-to=%q][data-label=%q] text')?.textContent`, e.From, e.To, e.Label)
 	}
-	for _, e := range []drawnEdge{paymentsEdges[1], paymentsEdges[2], paymentsEdges[4]} {
+	for _, e := range []drawnEdge{paymentsEdges[0], paymentsEdges[1], paymentsEdges[2], paymentsEdges[4]} {
 		var text string
 		p.Wait(edgeText(e)+` === '`+e.Label+` · 1' && `+edgeText(e), &text, dashWait)
 	}
