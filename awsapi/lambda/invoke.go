@@ -72,11 +72,11 @@ func decodeInvoke(realm ferry.Realm, name, qualifier string, h http.Header, body
 	}
 	if len(in.Payload) == 0 {
 		in.Payload = []byte("{}")
-	} else {
+	} else if !json.Valid(in.Payload) {
+		// Decoding again only to name where the JSON breaks.
 		var v json.RawMessage
-		if err := json.Unmarshal(in.Payload, &v); err != nil {
-			return invokeInput{}, ferry.Errorf(ferry.EINVALIDJSON, "Could not parse request body into json: %v", err)
-		}
+		err := json.Unmarshal(in.Payload, &v)
+		return invokeInput{}, ferry.Errorf(ferry.EINVALIDJSON, "Could not parse request body into json: %v", err)
 	}
 	return in, nil
 }
