@@ -176,9 +176,7 @@ func TestEnableDisable(t *testing.T) {
 	if _, err := b.svc.Delete(ctx, m.UUID); err != nil {
 		t.Fatal(err)
 	}
-	if n := b.svc.Pollers(m.UUID); n != 0 {
-		t.Errorf("pollers after Delete = %d", n)
-	}
+	waitFor(t, 5*time.Second, "pollers stop after Delete", func() bool { return b.svc.Pollers(m.UUID) == 0 })
 	b.send(t, "q", msgs(1)...)
 	b.invoker.none(t, 700*time.Millisecond)
 }

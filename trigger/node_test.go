@@ -53,7 +53,9 @@ func TestNodeFunctionReceivesSQSEvent(t *testing.T) {
 		},
 	}
 	ids := b.send(t, "orders", msg, ferry.OutgoingMessage{Body: "plain text"})
-	m := b.create(t, trigger.Mapping{Queue: "orders", Function: "consume", Enabled: true})
+	// A batching window, so both messages arrive in one batch even when a
+	// receive returns them one at a time.
+	m := b.create(t, trigger.Mapping{Queue: "orders", Function: "consume", Enabled: true, MaximumBatchingWindow: time.Second})
 
 	c := b.invoker.next1(t, 10*time.Second)
 	if c.err != nil || c.res.Failed() {
