@@ -102,3 +102,26 @@ func TestCLIMessaging(t *testing.T) {
 		t.Fatalf("send to an unknown queue: %v", err)
 	}
 }
+
+// TestCLIShortFunctionNames: the names a stack file uses work on the
+// command line.
+func TestCLIShortFunctionNames(t *testing.T) {
+	t.Parallel()
+	m, _ := loadPayments(t)
+	ep := "--endpoint=" + m.APIURL()
+	event := `{"Records":[{"Sns":{"Message":"{\"id\":\"short\",\"amount\":7}"}}]}`
+	out, err := runCLI(t, "invoke", ep, "processPayment", event)
+	if err != nil || !strings.Contains(out, `"status":"paid"`) {
+		t.Fatalf("invoke processPayment: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "logs", ep, "processPayment")
+	if err != nil || !strings.Contains(out, "payments-dev-processPayment") || !strings.Contains(out, "processing payment short of 7") {
+		t.Fatalf("logs processPayment: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, "queue", "list", ep, "notifyCustomer"); err != nil {
+		t.Fatalf("queue list notifyCustomer: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, "invoke", ep, "Payment"); err == nil {
+		t.Fatal("a name that is no function's suffix after a dash was accepted")
+	}
+}

@@ -21,7 +21,9 @@ func newInvokeCommand() *cobra.Command {
 		tail  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "invoke FUNCTION [payload|@file|-]",
+		Use: "invoke FUNCTION [payload|@file|-]",
+		Long: `invoke calls a function through the Lambda API. FUNCTION is its name, or the short name
+a stack file gives it (processPayment for payments-dev-processPayment).`,
 		Short: "Invoke a function, synchronously (prints the response) or with --async (prints the request id)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,7 +34,7 @@ func newInvokeCommand() *cobra.Command {
 					return err
 				}
 			}
-			in := &lambda.InvokeInput{FunctionName: aws.String(args[0]), Payload: payload}
+			in := &lambda.InvokeInput{FunctionName: aws.String(f.functionName(cmd.Context(), args[0])), Payload: payload}
 			if async {
 				in.InvocationType = types.InvocationTypeEvent
 			} else if tail {

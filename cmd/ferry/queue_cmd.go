@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"text/tabwriter"
@@ -16,7 +17,9 @@ func newQueueCommand() *cobra.Command {
 		Use:   "queue",
 		Short: "Inspect and control a function's async event queue",
 	}
-	fnPath := func(fn string) string { return "/_ferry/control/functions/" + url.PathEscape(fn) }
+	fnPath := func(ctx context.Context, fn string) string {
+		return "/_ferry/control/functions/" + url.PathEscape(f.functionName(ctx, fn))
+	}
 	list := &cobra.Command{
 		Use:   "list FUNCTION",
 		Short: "List queued and running async events with age and attempts",
@@ -26,7 +29,7 @@ func newQueueCommand() *cobra.Command {
 				Paused bool            `json:"paused"`
 				Events []control.Event `json:"events"`
 			}
-			if err := f.call(cmd.Context(), "GET", fnPath(args[0])+"/events", nil, &out); err != nil {
+			if err := f.call(cmd.Context(), "GET", fnPath(cmd.Context(), args[0])+"/events", nil, &out); err != nil {
 				return err
 			}
 			if out.Paused {
@@ -44,7 +47,7 @@ func newQueueCommand() *cobra.Command {
 		return &cobra.Command{
 			Use: use, Short: short, Args: cobra.ExactArgs(nargs),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				path := fnPath(args[0]) + suffix
+				path := fnPath(cmd.Context(), args[0]) + suffix
 				if nargs == 2 {
 					path += "/" + url.PathEscape(args[1])
 				}

@@ -34,6 +34,7 @@ func newRedriveCommand() *cobra.Command {
 				}
 				*t.to = v
 			}
+			req.Function = f.functionName(cmd.Context(), req.Function)
 			var out struct {
 				DryRun      bool               `json:"dryRun"`
 				Invocations []control.Redriven `json:"invocations"`
