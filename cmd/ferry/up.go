@@ -125,8 +125,14 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 	for _, s := range st.Subscriptions {
 		fmt.Fprintf(w, "               %s -> %s (%s)\n", s.Topic, s.Endpoint, s.Protocol)
 	}
+	for _, tr := range st.Triggers {
+		fmt.Fprintf(w, "  trigger    %s -> %s (batch %d)\n", tr.Queue, tr.Function, tr.BatchSize)
+	}
 	for _, r := range st.Rules {
 		fmt.Fprintf(w, "  rule       %s on bus %s (%d targets)\n", r.Name, r.Bus, len(r.Targets))
+	}
+	for _, sc := range st.Schedules {
+		fmt.Fprintf(w, "  schedule   %s -> %s\n", sc.Expression, sc.Function)
 	}
 }
 
