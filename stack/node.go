@@ -96,15 +96,45 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
+// notEnforced are accepted keys whose promise Ferry cannot keep: they are
+// reported, so nobody believes a permission boundary or a key is in force.
+var notEnforced = map[string]string{
+	"iam":                      "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"iamRoleStatements":        "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"iamManagedPolicies":       "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"iamRoleStatementsName":    "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"iamRoleStatementsInherit": "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"role":                     "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"cfnRole":                  "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"rolePermissionsBoundary":  "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"Policies":                 "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"Role":                     "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"PermissionsBoundary":      "Ferry has no IAM; functions run with the Ferry process's permissions",
+	"kmsKeyArn":                "environment variables are not encrypted by Ferry",
+	"architecture":             "functions run on this machine's architecture",
+	"Architectures":            "functions run on this machine's architecture",
+	"ephemeralStorageSize":     "/tmp is not limited by Ferry",
+}
+
 // checkKeys warns about every key of mapping n that is neither supported nor
-// deliberately ignored (keys with no effect on a local runtime, such as IAM).
+// deliberately ignored (keys with no effect on a local runtime, such as
+// descriptions and deployment settings), and about ignored keys whose
+// promise Ferry cannot keep (IAM, encryption keys, architecture).
 func (l *loader) checkKeys(n *yaml.Node, path, supported, ignored string) {
 	known := map[string]bool{}
-	for _, k := range strings.Fields(supported + " " + ignored) {
+	for _, k := range strings.Fields(supported) {
 		known[k] = true
 	}
+	skip := map[string]bool{}
+	for _, k := range strings.Fields(ignored) {
+		skip[k] = true
+	}
 	for _, p := range l.pairs(n, path) {
-		if !known[p.Key] {
+		switch {
+		case known[p.Key]:
+		case skip[p.Key] && notEnforced[p.Key] != "":
+			l.warn(p.KeyN, join(path, p.Key), "accepted, not enforced: %s", notEnforced[p.Key])
+		case !skip[p.Key]:
 			l.warn(p.KeyN, join(path, p.Key), "not supported by Ferry; ignored")
 		}
 	}
