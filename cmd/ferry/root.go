@@ -15,7 +15,7 @@ import (
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "ferry",
-		Short:         "Durable asynchronous Lambda functions and destinations, on one machine or a NATS cluster",
+		Short:         "Durable asynchronous Lambda functions and destinations, on an embedded NATS JetStream (or an external one)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
