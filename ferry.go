@@ -111,6 +111,9 @@ func (f *Function) Validate() error {
 	if f.Runtime == "" {
 		return Errorf(EINVALID, "function %q: runtime is required", f.Name)
 	}
+	if _, err := RuntimeFamily(f.Runtime); err != nil {
+		return Errorf(EINVALID, "function %q: %s", f.Name, ErrorMessage(err))
+	}
 	if f.ReservedConcurrency != nil && *f.ReservedConcurrency < 0 {
 		return Errorf(EINVALID, "function %q: reserved concurrency must be >= 0", f.Name)
 	}

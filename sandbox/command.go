@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ferry-run/ferry"
@@ -26,16 +25,8 @@ type command struct {
 
 // isNodeRuntime reports whether rt is nodejsNN.x.
 func isNodeRuntime(rt string) bool {
-	v, ok := strings.CutPrefix(rt, "nodejs")
-	if !ok {
-		return false
-	}
-	v, ok = strings.CutSuffix(v, ".x")
-	if !ok || v == "" {
-		return false
-	}
-	_, err := strconv.Atoi(v)
-	return err == nil
+	family, err := ferry.RuntimeFamily(rt)
+	return err == nil && family == ferry.RuntimeFamilyNode
 }
 
 // commandFor returns the command that starts fn's runtime, or EINVALID.

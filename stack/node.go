@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"github.com/ferry-run/ferry"
 	"math"
 	"strconv"
 	"strings"
@@ -266,4 +267,14 @@ func (l *loader) json(n *yaml.Node, path string) string {
 		l.fail(n, "%s: %v", path, err)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// runtime evaluates a function's runtime and refuses, at its position, one
+// Ferry cannot run.
+func (l *loader) runtime(n *yaml.Node, path string) string {
+	rt := l.str(n, path)
+	if _, err := ferry.RuntimeFamily(rt); err != nil {
+		l.fail(n, "%s: %s", path, ferry.ErrorMessage(err))
+	}
+	return rt
 }

@@ -85,7 +85,7 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 	f := Function{Key: r.id, LogicalID: r.id}
 	f.Name = l.nameOf(r, r.node)
 	if v, p := pick("Runtime"); v != nil {
-		f.Runtime = l.str(v, p)
+		f.Runtime = l.runtime(v, p)
 	} else {
 		l.fail(r.node, "%s: Runtime is required", pp)
 	}

@@ -23,9 +23,6 @@ import (
 // directly (50 MB zipped, base64 in JSON).
 const maxCodeRequestBytes = 69905067
 
-// supportedRuntimes are the runtime prefixes Ferry can run.
-var supportedRuntimes = []string{"provided", "nodejs", "python"}
-
 // reservedEnv are environment variables Lambda sets itself.
 var reservedEnv = map[string]bool{
 	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_REGION": true, "AWS_DEFAULT_REGION": true,
@@ -73,12 +70,8 @@ type codeBody struct {
 // validate checks s against Lambda's ranges and what Ferry supports.
 func (s *functionSettings) validate() error {
 	if s.Runtime != nil {
-		ok := false
-		for _, p := range supportedRuntimes {
-			ok = ok || strings.HasPrefix(*s.Runtime, p)
-		}
-		if !ok {
-			return ferry.Errorf(ferry.EINVALID, "Runtime %q is not supported by Ferry (provided*, nodejs*, python*)", *s.Runtime)
+		if _, err := ferry.RuntimeFamily(*s.Runtime); err != nil {
+			return err
 		}
 	}
 	if m := s.MemorySize; m != nil && (*m < 128 || *m > 10240) {
