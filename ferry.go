@@ -105,7 +105,7 @@ func (f *Function) TimeoutOrDefault() time.Duration {
 
 // Validate checks a function's configuration.
 func (f *Function) Validate() error {
-	if !validName(f.Name, 64) {
+	if !ValidFunctionName(f.Name) {
 		return Errorf(EINVALID, "function name %q must be 1-64 characters of letters, digits, '-' and '_'", f.Name)
 	}
 	if f.Runtime == "" {
@@ -137,3 +137,7 @@ func validName(s string, max int) bool {
 
 // ValidResourceName reports whether s is a valid function, queue or topic name.
 func ValidResourceName(s string) bool { return validName(s, 80) }
+
+// ValidFunctionName reports whether s is a valid function name: 1-64
+// letters, digits, '-' and '_'.
+func ValidFunctionName(s string) bool { return validName(s, 64) }

@@ -67,7 +67,7 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 
 // validFunctionName reports whether s is a valid unqualified function name.
 func validFunctionName(s string) bool {
-	return (&ferry.Function{Name: s, Runtime: "x"}).Validate() == nil
+	return ferry.ValidFunctionName(s)
 }
 
 // notFound is Lambda's error for a missing function.
