@@ -97,3 +97,48 @@ func TestRedriveLinksBothWays(t *testing.T) {
 		t.Fatalf("redrive unknown: %v", err)
 	}
 }
+
+func TestDeletingAFunctionDiscardsItsQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, 0.001, func(*ferry.Function, *ferry.InvokeRequest, int) (*ferry.Result, error) {
+		return ok(`true`), nil
+	})
+	b.addFunction(t, &ferry.Function{Name: "gone"})
+	if err := b.engine.Pause(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, b, "gone", `1`)
+	invoke(t, b, "gone", `2`)
+	if err := b.catalog.DeleteFunction(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.nats.JetStream().Stream(ctx, "FERRY_ASYNC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events of a deleted function are still queued", info.State.Msgs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := b.engine.Stats().Get("gone").AsyncEventsDropped; n != 2 {
+		t.Fatalf("AsyncEventsDropped = %d, want 2", n)
+	}
+	// A function created again under the name starts with an empty queue.
+	b.addFunction(t, &ferry.Function{Name: "gone"})
+	id := invoke(t, b, "gone", `3`)
+	if o := b.outcome(t, 5*time.Second); o.Request.RequestID != id {
+		t.Fatalf("outcome for %s, want %s", o.Request.RequestID, id)
+	}
+	b.noOutcome(t, 100*time.Millisecond)
+}

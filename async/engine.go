@@ -98,6 +98,8 @@ type Engine struct {
 	// goroutine, off the caller's path.
 	syncHistory chan *ferry.Invocation
 	writerDone  chan struct{}
+
+	discardMu sync.Mutex
 }
 
 // syncHistoryBuffer bounds the synchronous histories waiting to be written;
@@ -251,6 +253,36 @@ func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
 	}
 	if fn != nil {
 		e.startWorkerLocked(fn)
+		return
+	}
+	// A deleted function's queued events go with it, as on AWS.
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.discard(name)
+	}()
+}
+
+// discard removes a deleted function's queued events and its consumer.
+// The store's change feed may report one deletion more than once; discards
+// run one at a time, so each event is counted once.
+func (e *Engine) discard(name string) {
+	e.discardMu.Lock()
+	defer e.discardMu.Unlock()
+	ctx, cancel := context.WithTimeout(e.runCtx, 30*time.Second)
+	defer cancel()
+	info, err := e.stream.Info(ctx, jetstream.WithSubjectFilter(subject(name)))
+	if err == nil {
+		if n := info.State.Subjects[subject(name)]; n > 0 {
+			e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped += int64(n) })
+			e.log.Info("async: deleted function's queued events discarded", "function", name, "events", n)
+		}
+	}
+	if err := e.stream.Purge(ctx, jetstream.WithPurgeSubject(subject(name))); err != nil {
+		e.log.Warn("async: discard deleted function's events", "function", name, "err", err)
+	}
+	if err := e.stream.DeleteConsumer(ctx, consumerName(name)); err != nil && !natsjs.IsNotFound(err) {
+		e.log.Warn("async: delete consumer", "function", name, "err", err)
 	}
 }
 
