@@ -19,6 +19,7 @@ const (
 	ErrTypeExit            = "Runtime.ExitError"
 	ErrTypeInit            = "Runtime.InitError"
 	ErrTypeTimeout         = "Sandbox.Timedout"
+	ErrTypeOutOfMemory     = "Runtime.OutOfMemory"
 	ErrTypeUnknown         = "Runtime.Unknown"
 )
 

@@ -2,12 +2,12 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -313,6 +313,8 @@ func (in *instance) run(ctx context.Context, fn *ferry.Function, req *ferry.Invo
 	in.mu.Unlock()
 	in.proc.Sync() // output written before this invocation precedes its START
 	in.logs.begin(id)
+	var oom atomic.Bool
+	stopWatch := in.watchMemory(int64(in.cfg.memory)<<20, func() { oom.Store(true); in.kill() })
 
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -335,6 +337,7 @@ func (in *instance) run(ctx context.Context, fn *ferry.Function, req *ferry.Invo
 		timedOut = true
 	case <-ctx.Done():
 	}
+	stopWatch()
 	if exited { // an answer posted just before exiting (a panic) wins
 		select {
 		case out = <-in.outcomes:
@@ -365,11 +368,15 @@ func (in *instance) run(ctx context.Context, fn *ferry.Function, req *ferry.Invo
 		status = "timeout"
 	default: // exited
 		in.kill()
+		errType := ferry.ErrTypeExit
+		if oom.Load() {
+			errType = ferry.ErrTypeOutOfMemory
+		}
 		msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", id, exitReason(in.proc.ExitError()))
-		failure(res, ferry.ErrTypeExit, msg, nil)
+		failure(res, errType, msg, nil)
 		in.logs.frame(msg)
-		in.logs.frame(ferry.ErrTypeExit)
-		status = "error\tError Type: " + ferry.ErrTypeExit
+		in.logs.frame(errType)
+		status = "error\tError Type: " + errType
 	}
 	if !answered && in.pool.isStopping() {
 		return false, ferry.Errorf(ferry.EUNAVAILABLE, "sandbox: stopping")
@@ -391,8 +398,4 @@ func decodeClientContext(s string) string {
 }
 
 // newTraceID returns an X-Ray style trace header for an invocation without one.
-func newTraceID(now time.Time) string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%x;Sampled=0", now.Unix(), b)
-}
+func newTraceID(now time.Time) string { return ferry.NewTraceID(now) + ";Sampled=0" }

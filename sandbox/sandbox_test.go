@@ -543,3 +543,24 @@ func TestClientContextAndTrace(t *testing.T) {
 		t.Errorf("generated trace = %q, want Root=1-...", got.Trace)
 	}
 }
+
+func TestMemorySizeIsEnforced(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	fn := goFn("hungry")
+	fn.Memory = 128
+	res := b.invoke(t, fn, `{"op":"alloc","ms":300}`)
+	if res.FunctionError != "Unhandled" || res.ErrorType != "Runtime.OutOfMemory" {
+		t.Fatalf("result = %q %q %s, want Unhandled Runtime.OutOfMemory", res.FunctionError, res.ErrorType, res.Payload)
+	}
+	if want := "RequestId: " + res.RequestID + " Error: Runtime exited with error: signal: killed"; res.ErrorMessage != want {
+		t.Errorf("message = %q, want %q", res.ErrorMessage, want)
+	}
+	if !strings.Contains(string(res.Logs), "Error Type: Runtime.OutOfMemory") {
+		t.Errorf("logs lack the out-of-memory status:\n%s", res.Logs)
+	}
+	// Within its memory size the same function runs.
+	if res := b.invoke(t, fn, `{"op":"alloc","ms":20}`); res.Failed() {
+		t.Fatalf("20 MB in 128 MB: %q %s", res.ErrorType, res.Payload)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,13 @@ func handle(ctx context.Context, e event) (any, error) {
 		time.Sleep(time.Duration(e.Ms) * time.Millisecond)
 	case "exit":
 		os.Exit(2)
+	case "alloc": // hold Ms megabytes for a second
+		b := make([]byte, e.Ms<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		time.Sleep(time.Second)
+		r.Value = strconv.Itoa(len(b) >> 20)
 	case "raw":
 		return strings.NewReader(e.Value), nil
 	default:
