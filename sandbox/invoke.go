@@ -90,6 +90,7 @@ func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.Invoke
 	res := &ferry.Result{RequestID: id, ExecutedVersion: ferry.LatestVersion}
 	healthy := false
 	defer func() { p.release(fs, in, healthy) }()
+	gone := 0
 	for {
 		if in == nil {
 			in, err = p.spawn(fs, fn, cmd)
@@ -106,16 +107,24 @@ func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.Invoke
 			}
 		}
 		healthy, err = in.run(ctx, fn, req, id, res)
-		if errors.Is(err, errGone) { // the warm instance died while idle: start another
+		if errors.Is(err, errGone) && gone < maxGone { // the instance died before taking the event: start another
+			gone++
 			in = nil
 			continue
+		}
+		if errors.Is(err, errGone) {
+			return nil, ferry.Errorf(ferry.EUNAVAILABLE, "function %q: %d instances in a row exited before taking the event", fn.Name, gone+1)
 		}
 		return resultOrNil(res, err)
 	}
 }
 
-// errGone reports a warm instance that died between invocations.
+// errGone reports an instance that died before taking an event.
 var errGone = errors.New("sandbox: instance exited while idle")
+
+// maxGone bounds how many instances in a row may die before taking one
+// event before the invocation fails as a system error.
+const maxGone = 3
 
 func resultOrNil(res *ferry.Result, err error) (*ferry.Result, error) {
 	if err != nil {
@@ -332,7 +341,12 @@ func (in *instance) run(ctx context.Context, fn *ferry.Function, req *ferry.Invo
 		case <-ctx.Done():
 		}
 	case <-in.exited():
-		exited = true
+		// The instance died before taking the event: a runtime that exits
+		// after reporting a panic, as aws-lambda-go does. The event never
+		// reached it, so it goes to a fresh instance.
+		stopWatch()
+		in.kill()
+		return false, errGone
 	case <-t.C:
 		timedOut = true
 	case <-ctx.Done():
