@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/gateway"
 	"github.com/ferry-run/ferry/history"
-	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/web"
 )
 
@@ -207,15 +205,13 @@ func (s dashboardSource) Queues(ctx context.Context) ([]web.QueueSummary, error)
 	out := make([]web.QueueSummary, 0, len(qs))
 	sources := map[string][]string{}
 	for _, q := range qs {
-		a, err := s.m.Queues.GetQueueAttributes(ctx, q.Name, []string{queue.AttrAll})
+		st, err := s.m.queueState(ctx, q.Name)
 		if err != nil {
 			return nil, err
 		}
-		n := func(k string) int64 { v, _ := strconv.ParseInt(a[k], 10, 64); return v }
-		out = append(out, web.QueueSummary{Name: q.Name, Visible: n("ApproximateNumberOfMessages"),
-			InFlight: n("ApproximateNumberOfMessagesNotVisible"), Delayed: n("ApproximateNumberOfMessagesDelayed")})
+		out = append(out, web.QueueSummary{Name: q.Name, Visible: st.visible, InFlight: st.inFlight, Delayed: st.delayed})
 		var rp struct{ DeadLetterTargetArn string }
-		if json.Unmarshal([]byte(a["RedrivePolicy"]), &rp) == nil && rp.DeadLetterTargetArn != "" {
+		if json.Unmarshal([]byte(st.attrs["RedrivePolicy"]), &rp) == nil && rp.DeadLetterTargetArn != "" {
 			dlq := rp.DeadLetterTargetArn[strings.LastIndexByte(rp.DeadLetterTargetArn, ':')+1:]
 			sources[dlq] = append(sources[dlq], q.Name)
 		}

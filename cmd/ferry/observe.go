@@ -40,19 +40,33 @@ func (m *Main) metricsSource() metrics.Source {
 			}
 			out := make([]metrics.QueueDepth, 0, len(qs))
 			for _, q := range qs {
-				a, err := m.Queues.GetQueueAttributes(ctx, q.Name, []string{queue.AttrAll})
+				st, err := m.queueState(ctx, q.Name)
 				if err != nil {
 					continue
 				}
-				n := func(k string) int64 { v, _ := strconv.ParseInt(a[k], 10, 64); return v }
 				age, _ := m.Queues.OldestMessageAge(ctx, q.Name)
 				out = append(out, metrics.QueueDepth{Name: q.Name, OldestAge: age,
-					Visible: n("ApproximateNumberOfMessages"), InFlight: n("ApproximateNumberOfMessagesNotVisible"),
-					Delayed: n("ApproximateNumberOfMessagesDelayed")})
+					Visible: st.visible, InFlight: st.inFlight, Delayed: st.delayed})
 			}
 			return out
 		},
 	}
+}
+
+// queueState is a queue's attributes with its approximate counts read out.
+type queueState struct {
+	attrs                      map[string]string
+	visible, inFlight, delayed int64
+}
+
+func (m *Main) queueState(ctx context.Context, name string) (queueState, error) {
+	a, err := m.Queues.GetQueueAttributes(ctx, name, []string{queue.AttrAll})
+	if err != nil {
+		return queueState{}, err
+	}
+	n := func(k string) int64 { v, _ := strconv.ParseInt(a[k], 10, 64); return v }
+	return queueState{attrs: a, visible: n(queue.AttrNumMessages), inFlight: n(queue.AttrNumNotVisible),
+		delayed: n(queue.AttrNumDelayed)}, nil
 }
 
 // healthz answers while the process serves; readyz once every part started.
