@@ -30,7 +30,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ferry-run/ferry"
 )
@@ -50,6 +49,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// MaxBody caps a request body; default 10 MiB (API Gateway's limit).
 	MaxBody int64
+	// Limits bound the listener: timeouts and open connections.
+	Limits ferry.ServerLimits
 }
 
 // Gateway is the HTTP gateway.
@@ -133,8 +134,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
 	}
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)}
+	ln = g.opts.Limits.Listener(ln)
+	srv := g.opts.Limits.Server(g.Handler())
+	srv.ErrorLog = slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

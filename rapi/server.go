@@ -63,13 +63,14 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/response", s.track(s.handleResponse))
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/error", s.track(s.handleError))
 	mux.HandleFunc("POST "+prefix+"/init/error", s.track(s.handleInitError))
-	s.srv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
+	// The instance's one client holds a connection or two; a response body
+	// is at most 6 MB over loopback.
+	limits := ferry.ServerLimits{ReadTimeout: time.Minute, MaxConnections: 16}
+	s.srv = limits.Server(mux)
+	s.srv.BaseContext = func(net.Listener) context.Context { return s.ctx }
+	s.srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
 	s.ln = ln
+	ln = limits.Listener(ln)
 	s.serving.Add(1)
 	go func() {
 		defer s.serving.Done()

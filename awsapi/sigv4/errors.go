@@ -13,6 +13,7 @@ const (
 	kindIncomplete
 	kindExpired
 	kindTooLarge
+	kindInternal
 )
 
 // Protocols accepted by CodeFor and StatusFor.
@@ -49,6 +50,9 @@ var kindTable = map[int][2]wireName{
 	kindTooLarge: {
 		{"RequestEntityTooLargeException", http.StatusRequestEntityTooLarge},
 		{"RequestEntityTooLarge", http.StatusRequestEntityTooLarge}},
+	kindInternal: {
+		{"InternalFailure", http.StatusInternalServerError},
+		{"InternalFailure", http.StatusInternalServerError}},
 }
 
 // AuthError is why a request was refused. Code and Status are the names
@@ -96,3 +100,7 @@ func authErrorf(kind int, format string, args ...any) *AuthError {
 // errMismatch is the message AWS gives for a signature that does not match.
 const errMismatch = "The request signature we calculated does not match the signature you provided. " +
 	"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+
+// errDeclaredHash is the message for a body that does not match its
+// X-Amz-Content-Sha256.
+const errDeclaredHash = "The provided 'x-amz-content-sha256' header does not match what was computed."

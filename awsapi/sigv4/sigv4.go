@@ -5,15 +5,14 @@
 package sigv4
 
 import (
-	"bytes"
-	"crypto/sha256"
+	"context"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-run/ferry"
@@ -41,6 +40,24 @@ type Verifier struct {
 	Now func() time.Time
 	// MaxBody is the largest body read to hash; 0 means DefaultMaxBody.
 	MaxBody int64
+	// Limit, when set, gives the largest body of each request (its
+	// operation's limit), in place of MaxBody.
+	Limit func(*http.Request) int64
+	// MemoryBody is the largest body held in memory while it is hashed;
+	// a larger one is spooled to a file in SpoolDir (os.TempDir when "")
+	// that is unlinked at once and closed when the request is done.
+	// 0 means DefaultMemoryBody.
+	MemoryBody int64
+	SpoolDir   string
+	// MaxSpooling bounds how many bodies larger than MemoryBody are read at
+	// once before their signature is checked; further ones wait. 0 means
+	// DefaultMaxSpooling.
+	MaxSpooling int
+
+	slotsOnce    sync.Once
+	slots        chan struct{}
+	spooling     atomic.Int64
+	peakSpooling atomic.Int64 // most bodies spooling at once, for tests
 }
 
 // request is what Verify extracts from either form of signature.
@@ -54,50 +71,41 @@ type request struct {
 	presigned bool
 }
 
-// Verify checks r's signature. It reads r.Body and replaces it with an
-// unread copy, so the next handler sees the same bytes. Errors are
+// Verify checks r's signature. Everything but the body is checked before
+// the body is read: the signature's shape, the access key, the date, the
+// body's declared length and, when X-Amz-Content-Sha256 is sent, the
+// signature over it. Then the body is read once, hashed as it streams
+// (large bodies to a spool file), and r.Body is replaced by an unread copy
+// freed when the request's context ends or the copy is closed. Errors are
 // *AuthError.
 func (v *Verifier) Verify(r *http.Request) error {
-	if err := v.verify(r); err != nil {
+	sp, err := v.verify(r)
+	if err != nil {
 		return err
+	}
+	if sp != nil {
+		context.AfterFunc(r.Context(), sp.free)
 	}
 	return nil
 }
 
-func (v *Verifier) verify(r *http.Request) *AuthError {
+// verify checks r; the spooled body it returns, if any, is the caller's to
+// free once the request is done.
+func (v *Verifier) verify(r *http.Request) (*spooled, *AuthError) {
 	req, aerr := parseRequest(r)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	secret, ok := v.Keys[req.cred.accessKey]
 	if !ok {
-		return authErrorf(kindUnknownKey, "The security token included in the request is invalid.")
+		return nil, authErrorf(kindUnknownKey, "The security token included in the request is invalid.")
 	}
 	if aerr := v.checkDate(req); aerr != nil {
-		return aerr
+		return nil, aerr
 	}
-	body, aerr := v.readBody(r)
-	if aerr != nil {
-		return aerr
-	}
-	bodySum := sha256.Sum256(body)
-	bodyHash := hex.EncodeToString(bodySum[:])
-
-	var candidates []string
-	declared := r.Header.Get("X-Amz-Content-Sha256")
-	switch {
-	case declared == UnsignedPayload:
-		candidates = []string{UnsignedPayload}
-	case declared != "":
-		if declared != bodyHash {
-			return authErrorf(kindSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
-		}
-		candidates = []string{bodyHash}
-	case req.presigned:
-		// S3-style presigned URLs leave the payload unsigned; others sign it.
-		candidates = []string{bodyHash, UnsignedPayload}
-	default:
-		candidates = []string{bodyHash}
+	limit := v.limitFor(r)
+	if r.ContentLength > limit {
+		return nil, TooLarge(limit)
 	}
 
 	query := ""
@@ -110,14 +118,56 @@ func (v *Verifier) verify(r *http.Request) *AuthError {
 	}
 	uri := canonicalURI(r, req.cred.service)
 	headers := canonicalHeaders(r, req.signed)
-	for _, payload := range candidates {
+	matches := func(payload string) bool {
 		cr := canonicalRequest(r.Method, uri, query, headers, req.signed, payload)
 		want := signature(secret, req.cred, stringToSign(req.amzDate, req.cred, cr))
-		if subtle.ConstantTimeCompare([]byte(want), []byte(req.signature)) == 1 {
-			return nil
+		return subtle.ConstantTimeCompare([]byte(want), []byte(req.signature)) == 1
+	}
+
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	switch {
+	case declared == UnsignedPayload:
+		if !matches(UnsignedPayload) {
+			return nil, authErrorf(kindSignature, errMismatch)
+		}
+		return nil, nil
+	case declared != "":
+		// The signature covers the declared hash: check it before reading
+		// a byte of the body, then the body against the hash.
+		if !isHex(declared) {
+			return nil, authErrorf(kindSignature, errDeclaredHash)
+		}
+		if !matches(declared) {
+			return nil, authErrorf(kindSignature, errMismatch)
 		}
 	}
-	return authErrorf(kindSignature, errMismatch)
+	sp, bodyHash, aerr := v.spool(r, limit)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ok = false
+	switch {
+	case declared != "":
+		ok = subtle.ConstantTimeCompare([]byte(declared), []byte(bodyHash)) == 1
+		if !ok {
+			sp.free()
+			return nil, authErrorf(kindSignature, errDeclaredHash)
+		}
+	case req.presigned:
+		// S3-style presigned URLs leave the payload unsigned; others sign it.
+		ok = matches(bodyHash) || matches(UnsignedPayload)
+	default:
+		ok = matches(bodyHash)
+	}
+	if !ok {
+		sp.free()
+		return nil, authErrorf(kindSignature, errMismatch)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		_ = r.Body.Close()
+		r.Body = sp.reader()
+	}
+	return sp, nil
 }
 
 // parseRequest finds the signature in the Authorization header or, failing
@@ -227,27 +277,6 @@ func (v *Verifier) checkDate(req request) *AuthError {
 	return nil
 }
 
-// readBody reads r.Body whole and puts back an unread copy.
-func (v *Verifier) readBody(r *http.Request) ([]byte, *AuthError) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	limit := v.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxBody
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return nil, authErrorf(kindIncomplete, "read request body: %v", err)
-	}
-	if int64(len(body)) > limit {
-		return nil, authErrorf(kindTooLarge, "Request body is larger than %d bytes", limit)
-	}
-	return body, nil
-}
-
 func missing() *AuthError {
 	return authErrorf(kindMissing, "Missing Authentication Token")
 }
@@ -269,9 +298,13 @@ func (v *Verifier) Middleware(next http.Handler, reject func(w http.ResponseWrit
 		reject = WriteJSONError
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := v.verify(r); err != nil {
+		sp, err := v.verify(r)
+		if err != nil {
 			reject(w, r, err)
 			return
+		}
+		if sp != nil {
+			defer sp.free()
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -298,8 +331,9 @@ func (v *Verifier) Validate() error {
 			return ferry.Errorf(ferry.EINVALID, "auth: access key %q has an empty id or secret", id)
 		}
 	}
-	if v.MaxSkew < 0 || v.MaxBody < 0 {
-		return ferry.Errorf(ferry.EINVALID, "auth: negative MaxSkew %s or MaxBody %d", v.MaxSkew, v.MaxBody)
+	if v.MaxSkew < 0 || v.MaxBody < 0 || v.MemoryBody < 0 || v.MaxSpooling < 0 {
+		return ferry.Errorf(ferry.EINVALID, "auth: negative MaxSkew %s, MaxBody %d, MemoryBody %d or MaxSpooling %d",
+			v.MaxSkew, v.MaxBody, v.MemoryBody, v.MaxSpooling)
 	}
 	return nil
 }

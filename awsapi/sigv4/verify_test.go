@@ -161,10 +161,10 @@ func TestVerifyRefuses(t *testing.T) {
 			messageSubstring: "security token included in the request is invalid"},
 		{name: "key of another secret", key: "AKIDOTHER",
 			code: "InvalidSignatureException", queryCode: "SignatureDoesNotMatch", status: 403},
-		{name: "content sha256 does not match body",
+		{name: "content sha256 not the one signed",
 			after: func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)) },
 			code:  "InvalidSignatureException", queryCode: "SignatureDoesNotMatch", status: 403,
-			messageSubstring: "x-amz-content-sha256"},
+			messageSubstring: "signature we calculated does not match"},
 		{name: "no authorization", after: func(r *http.Request) { r.Header.Del("Authorization") },
 			code: "MissingAuthenticationTokenException", queryCode: "MissingAuthenticationToken", status: 403},
 		{name: "credential day is not the request day", after: func(r *http.Request) {
@@ -323,14 +323,15 @@ func TestIsLoopback(t *testing.T) {
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
-		v    Verifier
+		v    *Verifier
 		want string
 	}{
-		"ok":           {Verifier{Keys: Credentials{"AKID": "s"}}, ""},
-		"no keys":      {Verifier{}, ferry.EINVALID},
-		"empty secret": {Verifier{Keys: Credentials{"AKID": ""}}, ferry.EINVALID},
-		"empty id":     {Verifier{Keys: Credentials{"": "s"}}, ferry.EINVALID},
-		"neg skew":     {Verifier{Keys: Credentials{"AKID": "s"}, MaxSkew: -1}, ferry.EINVALID},
+		"ok":           {&Verifier{Keys: Credentials{"AKID": "s"}}, ""},
+		"no keys":      {&Verifier{}, ferry.EINVALID},
+		"empty secret": {&Verifier{Keys: Credentials{"AKID": ""}}, ferry.EINVALID},
+		"empty id":     {&Verifier{Keys: Credentials{"": "s"}}, ferry.EINVALID},
+		"neg skew":     {&Verifier{Keys: Credentials{"AKID": "s"}, MaxSkew: -1}, ferry.EINVALID},
+		"neg spooling": {&Verifier{Keys: Credentials{"AKID": "s"}, MaxSpooling: -1}, ferry.EINVALID},
 	}
 	for name, tt := range tests {
 		if got := ferry.ErrorCode(tt.v.Validate()); got != tt.want {

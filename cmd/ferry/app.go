@@ -70,7 +70,10 @@ type Config struct {
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string
 	NATSURL    string
-	Logger     *slog.Logger
+	// Limits bound the API and gateway listeners: timeouts and how many
+	// connections are open at once (defaults in ferry.ServerLimits).
+	Limits ferry.ServerLimits
+	Logger *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
 }
@@ -145,6 +148,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := cfg.checkAuthConfig(); err != nil {
 		return err
 	}
+	if err := cfg.Limits.Validate(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
 	}
@@ -212,7 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
 	m.Gateway = gateway.New(gateway.Options{
 		Addr: cfg.GatewayAddr, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
-		Topics: m.Topics, Queues: m.Queues, Logger: log,
+		Topics: m.Topics, Queues: m.Queues, Logger: log, Limits: cfg.Limits,
 	})
 	m.Dashboard = web.New(dashboardSource{m}, log)
 	m.Control = m.newControl()
@@ -292,7 +298,8 @@ func (m *Main) startAPI(context.Context) error {
 		return err
 	}
 	m.apiLn = ln
-	m.api = &http.Server{Handler: m.withAuth(m.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
+	m.api = m.Config.Limits.Server(m.limitBodies(m.withAuth(m.apiHandler())))
+	ln = m.Config.Limits.Listener(ln)
 	go func() {
 		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Config.Logger.Error("api server", "err", err)

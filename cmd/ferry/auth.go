@@ -37,7 +37,7 @@ func (m *Main) withAuth(next http.Handler) http.Handler {
 	if !m.Config.authRequired() {
 		return next
 	}
-	v := &sigv4.Verifier{Keys: m.Config.AccessKeys}
+	v := m.newVerifier()
 	signed := v.Middleware(next, m.rejectAuth)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
