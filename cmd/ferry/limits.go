@@ -50,7 +50,11 @@ func (m *Main) bodyLimit(r *http.Request) int64 {
 func (m *Main) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := m.bodyLimit(r)
-		if r.ContentLength > limit {
+		if m.isLambdaPath(r.URL.Path) {
+			if m.Lambda.RefuseTooLarge(w, r) {
+				return
+			}
+		} else if r.ContentLength > limit {
 			m.rejectAuth(w, r, sigv4.TooLarge(limit))
 			return
 		}
