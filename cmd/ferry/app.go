@@ -113,6 +113,7 @@ type Main struct {
 
 	mu         sync.Mutex
 	routeTable []gateway.Route
+	totals     *totals
 	api        *http.Server
 	apiLn      net.Listener
 	started    []lifecycle
@@ -225,8 +226,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
 
+	m.totals = newTotals(m.Engine, m.Async.Stats(), 0, log)
 	parts := []lifecycle{
 		{"engine", m.Engine.Start, m.Engine.Stop},
+		{"metric totals", m.totals.Start, m.totals.Stop},
 		{"functions", m.Functions.Start, m.Functions.Stop},
 		{"function code", m.Lambda.Restore, func(context.Context) error { return nil }},
 		{"history", m.History.Start, m.History.Stop},
