@@ -38,6 +38,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		c.trace = NewTraceID(c.now)
 	}
 	t := g.table.Load()
+	if r.ContentLength > g.opts.MaxBody { // refused before a byte is read
+		g.fail(c, t.hasREST, errTooLarge)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.opts.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -206,6 +206,15 @@ func TestBodyLimits(t *testing.T) {
 		})
 	}
 
+	t.Run("gateway over 10 MiB", func(t *testing.T) {
+		t.Parallel()
+		r, _ := http.NewRequest("POST", m.Gateway.URL()+"/upload", nil)
+		resp, body := rawRequest(t, hostOf(t, m.Gateway.URL()), r, 50<<20)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("got %d %s, want 413", resp.StatusCode, body)
+		}
+	})
+
 	t.Run("fake signature on a large code upload", func(t *testing.T) {
 		t.Parallel()
 		body := bytes.Repeat([]byte("x"), 20<<20)
