@@ -38,6 +38,10 @@ func (d *Dashboard) graph(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := Filter{Function: q.Get("function"), Status: q.Get("status"), Limit: defaultLimit}
+	if f.Function != "" && !ferry.ValidFunctionName(f.Function) {
+		d.writeError(w, r, badFunction(f.Function))
+		return
+	}
 	switch f.Status {
 	case StatusAny, StatusFailed, StatusSucceeded, StatusPending:
 	default:
@@ -64,13 +68,17 @@ func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) invocation(w http.ResponseWriter, r *http.Request) {
+	if !ferry.ValidRequestID(r.PathValue("id")) {
+		d.writeError(w, r, noInvocation(r.PathValue("id")))
+		return
+	}
 	inv, err := d.src.Invocation(r.Context(), r.PathValue("id"))
 	if err != nil {
 		d.writeError(w, r, err)
 		return
 	}
 	if inv == nil {
-		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", r.PathValue("id")))
+		d.writeError(w, r, noInvocation(r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, inv)
@@ -95,13 +103,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (d *Dashboard) trace(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !ferry.ValidRequestID(id) {
+		d.writeError(w, r, noInvocation(id))
+		return
+	}
 	list, err := d.src.Trace(r.Context(), id)
 	if err != nil {
 		d.writeError(w, r, err)
 		return
 	}
 	if len(list) == 0 {
-		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", id))
+		d.writeError(w, r, noInvocation(id))
 		return
 	}
 	resp := traceResponse{RequestID: id, TraceID: list[0].TraceID, Hops: make([]hop, len(list))}
@@ -153,6 +165,10 @@ func (d *Dashboard) peek(w http.ResponseWriter, r *http.Request) {
 		}
 		n = v
 	}
+	if !ferry.ValidQueueName(r.PathValue("name")) {
+		d.writeError(w, r, badQueue(r.PathValue("name")))
+		return
+	}
 	msgs, err := d.src.Peek(r.Context(), r.PathValue("name"), n)
 	if err != nil {
 		d.writeError(w, r, err)
@@ -171,6 +187,10 @@ func (d *Dashboard) peek(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) purge(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !ferry.ValidQueueName(name) {
+		d.writeError(w, r, badQueue(name))
+		return
+	}
 	if err := d.src.Purge(r.Context(), name); err != nil {
 		d.writeError(w, r, err)
 		return
@@ -180,6 +200,10 @@ func (d *Dashboard) purge(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) redrive(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !ferry.ValidQueueName(name) {
+		d.writeError(w, r, badQueue(name))
+		return
+	}
 	moved, err := d.src.RedriveDLQ(r.Context(), name)
 	if err != nil {
 		d.writeError(w, r, err)
@@ -215,6 +239,10 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: function is required"))
 		return
 	}
+	if !ferry.ValidFunctionName(req.Function) {
+		d.writeError(w, r, badFunction(req.Function))
+		return
+	}
 	payload := []byte(req.Payload)
 	if len(payload) == 0 {
 		payload = []byte("{}")
@@ -225,4 +253,17 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, invokeResponse{RequestID: id, Function: req.Function})
+}
+
+// noInvocation answers a lookup by an id no invocation has.
+func noInvocation(id string) error {
+	return ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", ferry.Shorten(id))
+}
+
+func badFunction(name string) error {
+	return ferry.Errorf(ferry.EINVALID, "function name %s must be 1-64 characters of letters, digits, '-' and '_'", ferry.Shorten(name))
+}
+
+func badQueue(name string) error {
+	return ferry.Errorf(ferry.EINVALID, "queue name %s must be 1-80 characters of letters, digits, '-' and '_' (a FIFO queue's ending in .fifo)", ferry.Shorten(name))
 }
