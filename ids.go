@@ -3,6 +3,7 @@ package ferry
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits of the AWS names and ids Ferry accepts, from AWS's API references.
@@ -85,4 +86,21 @@ func Shorten(s string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("%q... (%d bytes)", s[:keep], len(s))
+}
+
+// MaxErrorMessage bounds the message of an error answer.
+const MaxErrorMessage = 1024
+
+// CapMessage cuts an error message to MaxErrorMessage bytes (at a
+// character boundary), so an answer never echoes a client's oversized value
+// in full.
+func CapMessage(msg string) string {
+	if len(msg) <= MaxErrorMessage {
+		return msg
+	}
+	cut := MaxErrorMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", msg[:cut], len(msg))
 }

@@ -98,7 +98,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 		status, msg = http.StatusInternalServerError, "internal error"
 		a.log.Error("control", "err", err)
 	}
-	a.reply(w, status, map[string]string{"error": msg, "code": ferry.ErrorCode(err)})
+	a.reply(w, status, map[string]string{"error": ferry.CapMessage(msg), "code": ferry.ErrorCode(err)})
 }
 
 // checkIDs refuses a function name or request id in the path that cannot

@@ -46,6 +46,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.log.Debug("gateway: reading request body", "err", err)
+		g.fail(c, t.hasREST, errBadBody)
 		return
 	}
 	c.body = body
@@ -104,6 +105,12 @@ var (
 	errTooLarge = [2]gatewayError{
 		{http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException"},
 		{http.StatusRequestEntityTooLarge, "Request Entity Too Large", ""},
+	}
+	// errBadBody answers a body that cannot be read (a broken chunked
+	// encoding, a connection cut mid-body): the client's mistake.
+	errBadBody = [2]gatewayError{
+		{http.StatusBadRequest, "Bad Request", "BadRequestException"},
+		{http.StatusBadRequest, "Bad Request", ""},
 	}
 	errUnavailable = [2]gatewayError{
 		{http.StatusServiceUnavailable, "Service Unavailable", "ServiceUnavailableException"},

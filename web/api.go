@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -227,7 +228,12 @@ type invokeResponse struct {
 func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInvokeBody))
 	if err != nil {
-		d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+			return
+		}
+		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: the body could not be read: %v", err))
 		return
 	}
 	var req invokeRequest
