@@ -110,4 +110,3 @@ func badName(member, v string, max int, pattern string) error {
 		"1 validation error detected: Value %s at '%s' failed to satisfy constraint: Member must have length between 1 and %d and satisfy regular expression pattern: %s",
 		ferry.Shorten(v), member, max, pattern)
 }
-

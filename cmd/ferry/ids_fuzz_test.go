@@ -273,7 +273,6 @@ func (p probe) build(api, gw, v string) (*http.Request, error) {
 	return r, nil
 }
 
-
 // idSeeds are the long and odd values every probe is sent with.
 var idSeeds = []string{
 	strings.Repeat("a", 4100),
