@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-run/ferry"
 )
@@ -69,7 +71,7 @@ func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) invocation(w http.ResponseWriter, r *http.Request) {
-	if !ferry.ValidRequestID(r.PathValue("id")) {
+	if !possibleID(r.PathValue("id")) {
 		d.writeError(w, r, noInvocation(r.PathValue("id")))
 		return
 	}
@@ -104,7 +106,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (d *Dashboard) trace(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !ferry.ValidRequestID(id) {
+	if !possibleID(id) {
 		d.writeError(w, r, noInvocation(id))
 		return
 	}
@@ -259,6 +261,21 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, invokeResponse{RequestID: id, Function: req.Function})
+}
+
+// possibleID reports whether id could name an invocation in a Source: at
+// most 128 bytes of UTF-8 text without control characters. Anything else is
+// not looked up at all; the store holds ids to its own, stricter rules.
+func possibleID(id string) bool {
+	if id == "" || len(id) > 128 || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // noInvocation answers a lookup by an id no invocation has.

@@ -57,6 +57,10 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 	if q == "" {
 		q = qualifier
 	}
+	if q != "" && !ferry.ValidChars(q, 128, "$-_") {
+		return functionRef{}, ferry.Errorf(ferry.EINVALID,
+			"Qualifier %s must be 1-128 characters of letters, digits, '$', '-' and '_'", ferry.Shorten(q))
+	}
 	if q != "" && q != ferry.LatestVersion {
 		arn := ferry.ARN{Kind: ferry.KindFunction, Region: realm.Region, Account: realm.Account, Name: name, Qualifier: q}
 		return functionRef{}, ferry.Errorf(ferry.ENOTFOUND, "Function not found: %s", arn)
