@@ -339,7 +339,7 @@ func FuzzAPIIDs(f *testing.F) {
 			}
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 			resp.Body.Close()
-			if os.Getenv("FERRY_PROBE_LOG") != "" {
+			if os.Getenv("FERRY_PROBE_LOG") != "" { // every answer, to review what each route says
 				t.Logf("%s %s%s%v: %d %.150s", req.Method, p.target, p.path, p.form, resp.StatusCode, b)
 			}
 			if resp.StatusCode >= 500 {
