@@ -34,7 +34,7 @@ type call struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{w: w, r: r, requestID: uuid.NewString(), now: time.Now(), trace: r.Header.Get(hdrTrace)}
-	if c.trace == "" {
+	if !ferry.ValidTraceID(c.trace) { // absent or malformed: a new trace
 		c.trace = NewTraceID(c.now)
 	}
 	t := g.table.Load()

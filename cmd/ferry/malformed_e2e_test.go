@@ -169,6 +169,23 @@ func TestBadIDsAreClientErrors(t *testing.T) {
 			t.Errorf("%s: the answer is %d bytes; a long id must be shortened in it", c.name, len(body))
 		}
 	}
+	// A malformed trace header starts a new trace instead of following the
+	// event.
+	req, _ := http.NewRequest("POST", m.APIURL()+"/2015-03-31/functions/dest/invocations", strings.NewReader(`{}`))
+	req.Header.Set("X-Amz-Invocation-Type", "Event")
+	req.Header.Set("X-Amzn-Trace-Id", "Root=1-"+long)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("invoke with a 4,000-byte trace header: %d", resp.StatusCode)
+	}
+	inv := waitDone(t, m, resp.Header.Get("X-Amzn-RequestId"))
+	if len(inv.TraceID) > 256 || !strings.HasPrefix(inv.TraceID, "Root=1-") {
+		t.Errorf("trace id %.80q: want a new trace", inv.TraceID)
+	}
 	if m.Engine.Conn().IsClosed() {
 		t.Fatal("the engine connection was closed")
 	}
