@@ -58,7 +58,39 @@ func ParseARN(s string) (ARN, error) {
 	if a.Name == "" {
 		return ARN{}, Errorf(EINVALID, "ARN %q has no resource name", s)
 	}
+	if err := a.checkName(s); err != nil {
+		return ARN{}, err
+	}
 	return a, nil
+}
+
+// checkName holds an ARN's resource name (and a function's qualifier) to
+// AWS's limits for its kind, so a name that cannot exist is refused where
+// the ARN is read rather than passed on to the engine.
+func (a ARN) checkName(s string) error {
+	if len(s) > MaxARN {
+		return Errorf(EINVALID, "ARN %s is longer than %d characters", Shorten(s), MaxARN)
+	}
+	ok, rule := true, ""
+	switch a.Kind {
+	case KindFunction:
+		ok, rule = ValidFunctionName(a.Name), "a function name is 1-64 letters, digits, '-' and '_'"
+		if ok && a.Qualifier != "" && !ValidChars(a.Qualifier, 128, "$-_") {
+			ok, rule = false, "a qualifier is 1-128 letters, digits, '$', '-' and '_'"
+		}
+	case KindQueue:
+		ok, rule = ValidQueueName(a.Name), "a queue name is 1-80 letters, digits, '-' and '_', ending in .fifo for a FIFO queue"
+	case KindTopic:
+		ok, rule = ValidTopicName(a.Name), "a topic name is 1-256 letters, digits, '-' and '_', ending in .fifo for a FIFO topic"
+	case KindBus:
+		ok, rule = ValidBusName(a.Name), "an event bus name is 1-256 letters, digits and . - _ /"
+	case KindBucket:
+		ok, rule = ValidChars(a.Name, 63, ".-"), "a bucket name is 1-63 letters, digits, '.' and '-'"
+	}
+	if !ok {
+		return Errorf(EINVALID, "ARN %s: %s", Shorten(s), rule)
+	}
+	return nil
 }
 
 // String formats the ARN.

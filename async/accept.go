@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/natsjs"
 )
 
 // Message headers of a queued event.
@@ -48,6 +49,9 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	}
 	if req.TraceID == "" {
 		req.TraceID = ferry.NewTraceID(time.Now())
+	}
+	if err := natsjs.CheckSubject("function", subject(req.Function)); err != nil {
+		return err
 	}
 	msg := nats.NewMsg(subject(req.Function))
 	msg.Data = payload

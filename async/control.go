@@ -159,6 +159,9 @@ func (e *Engine) restartWorker(ctx context.Context, function string) {
 
 // Paused reports whether function's async processing is paused.
 func (e *Engine) Paused(ctx context.Context, function string) (bool, error) {
+	if err := natsjs.CheckToken("function name", consumerName(function)); err != nil {
+		return false, err
+	}
 	c, err := e.stream.Consumer(ctx, consumerName(function))
 	if err != nil {
 		return false, err

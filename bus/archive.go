@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/pattern"
 )
 
@@ -113,6 +114,9 @@ func (s *Service) DeleteArchive(ctx context.Context, name string) error {
 	if err != nil {
 		return ferry.Errorf(ferry.EINTERNAL, "archive stream: %v", err)
 	}
+	if err := natsjs.CheckSubject("archive", archivePrefix+enc(name)); err != nil {
+		return err
+	}
 	if err := st.Purge(ctx, jetstream.WithPurgeSubject(archivePrefix+enc(name))); err != nil {
 		return ferry.Errorf(ferry.EINTERNAL, "purge archive %q: %v", name, err)
 	}
@@ -167,6 +171,9 @@ func (s *Service) StartReplay(ctx context.Context, r Replay) (string, error) {
 // DescribeReplay returns a replay's state. Errors: ENOTFOUND.
 func (s *Service) DescribeReplay(ctx context.Context, name string) (Replay, error) {
 	if err := s.ready(); err != nil {
+		return Replay{}, err
+	}
+	if err := natsjs.CheckKey("replay key", replayKey(name)); err != nil {
 		return Replay{}, err
 	}
 	e, err := s.kv.Get(ctx, replayKey(name))
@@ -237,6 +244,9 @@ func (s *Service) saveReplay(r Replay) {
 
 func (s *Service) replay(ctx context.Context, r *Replay) error {
 	subject := archivePrefix + enc(r.Archive)
+	if err := natsjs.CheckSubject("archive", subject); err != nil {
+		return err
+	}
 	st, err := s.js.Stream(ctx, archiveStream)
 	if err != nil {
 		return err

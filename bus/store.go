@@ -245,6 +245,9 @@ func (s *Service) putJSON(ctx context.Context, key string, v any, create bool) e
 	if err != nil {
 		return err
 	}
+	if err := natsjs.CheckKey("bus key", key); err != nil {
+		return err
+	}
 	var rev uint64
 	if create {
 		rev, err = s.kv.Create(ctx, key, b)
@@ -264,6 +267,9 @@ func (s *Service) putJSON(ctx context.Context, key string, v any, create bool) e
 // read at, so concurrent target updates do not overwrite each other.
 func (s *Service) updateRule(ctx context.Context, r Rule, rev uint64) error {
 	key := ruleKey(r.Bus, r.Name)
+	if err := natsjs.CheckKey("rule key", key); err != nil {
+		return err
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -276,6 +282,9 @@ func (s *Service) updateRule(ctx context.Context, r Rule, rev uint64) error {
 }
 
 func (s *Service) deleteKey(ctx context.Context, key string) error {
+	if err := natsjs.CheckKey("bus key", key); err != nil {
+		return err
+	}
 	if err := s.kv.Delete(ctx, key); err != nil && !natsjs.IsNotFound(err) {
 		return ferry.Errorf(ferry.EINTERNAL, "bus: delete %s: %v", key, err)
 	}

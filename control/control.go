@@ -62,11 +62,11 @@ func New(q Queues, failed Failed, drawing Drawing, log *slog.Logger) *API {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{queues: q, failed: failed, drawing: drawing, log: log, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET "+Prefix+"functions/{fn}/events", a.pending)
-	a.mux.HandleFunc("DELETE "+Prefix+"functions/{fn}/events/{id}", a.cancel)
-	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/purge", a.purge)
-	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/pause", a.pause)
-	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/resume", a.resume)
+	a.mux.HandleFunc("GET "+Prefix+"functions/{fn}/events", a.checkIDs(a.pending))
+	a.mux.HandleFunc("DELETE "+Prefix+"functions/{fn}/events/{id}", a.checkIDs(a.cancel))
+	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/purge", a.checkIDs(a.purge))
+	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/pause", a.checkIDs(a.pause))
+	a.mux.HandleFunc("POST "+Prefix+"functions/{fn}/resume", a.checkIDs(a.resume))
 	a.mux.HandleFunc("POST "+Prefix+"redrive", a.redrive)
 	a.mux.HandleFunc("GET "+Prefix+"graph", a.graph)
 	a.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +98,24 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 		status, msg = http.StatusInternalServerError, "internal error"
 		a.log.Error("control", "err", err)
 	}
-	a.reply(w, status, map[string]string{"error": msg, "code": ferry.ErrorCode(err)})
+	a.reply(w, status, map[string]string{"error": ferry.CapMessage(msg), "code": ferry.ErrorCode(err)})
+}
+
+// checkIDs refuses a function name or request id in the path that cannot
+// exist before it reaches the engine: a bad name is invalid (400), an
+// impossible request id is not found (404).
+func (a *API) checkIDs(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if fn := r.PathValue("fn"); !ferry.ValidFunctionName(fn) {
+			a.fail(w, ferry.Errorf(ferry.EINVALID, "function name %s must be 1-64 characters of letters, digits, '-' and '_'", ferry.Shorten(fn)))
+			return
+		}
+		if id := r.PathValue("id"); id != "" && !ferry.ValidRequestID(id) {
+			a.fail(w, ferry.Errorf(ferry.ENOTFOUND, "no queued event %s", ferry.Shorten(id)))
+			return
+		}
+		next(w, r)
+	}
 }
 
 func (a *API) pending(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +196,10 @@ func (a *API) redrive(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Function == "" {
 		a.fail(w, ferry.Errorf(ferry.EINVALID, "redrive request: function is required"))
+		return
+	}
+	if !ferry.ValidFunctionName(req.Function) {
+		a.fail(w, ferry.Errorf(ferry.EINVALID, "redrive request: function name %s must be 1-64 characters of letters, digits, '-' and '_'", ferry.Shorten(req.Function)))
 		return
 	}
 	if req.Limit <= 0 {

@@ -34,7 +34,7 @@ type call struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{w: w, r: r, requestID: uuid.NewString(), now: time.Now(), trace: r.Header.Get(hdrTrace)}
-	if c.trace == "" {
+	if !ferry.ValidTraceID(c.trace) { // absent or malformed: a new trace
 		c.trace = NewTraceID(c.now)
 	}
 	t := g.table.Load()
@@ -50,6 +50,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.log.Debug("gateway: reading request body", "err", err)
+		g.fail(c, t.hasREST, errBadBody)
 		return
 	}
 	c.body = body
@@ -108,6 +109,12 @@ var (
 	errTooLarge = [2]gatewayError{
 		{http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException"},
 		{http.StatusRequestEntityTooLarge, "Request Entity Too Large", ""},
+	}
+	// errBadBody answers a body that cannot be read (a broken chunked
+	// encoding, a connection cut mid-body): the client's mistake.
+	errBadBody = [2]gatewayError{
+		{http.StatusBadRequest, "Bad Request", "BadRequestException"},
+		{http.StatusBadRequest, "Bad Request", ""},
 	}
 	errUnavailable = [2]gatewayError{
 		{http.StatusServiceUnavailable, "Service Unavailable", "ServiceUnavailableException"},

@@ -60,6 +60,9 @@ func (s *Store) Stop(context.Context) error { return nil }
 
 // PutInvocation stores inv under its request id, replacing any earlier version.
 func (s *Store) PutInvocation(ctx context.Context, inv *ferry.Invocation) error {
+	if err := natsjs.CheckKey("request id", inv.RequestID); err != nil {
+		return err
+	}
 	b, err := json.Marshal(inv)
 	if err != nil {
 		return err
@@ -72,6 +75,10 @@ func (s *Store) PutInvocation(ctx context.Context, inv *ferry.Invocation) error 
 
 // GetInvocation returns the history of one request id.
 func (s *Store) GetInvocation(ctx context.Context, id string) (*ferry.Invocation, error) {
+	if natsjs.CheckKey("request id", id) != nil {
+		// No such key can have been stored.
+		return nil, ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", ferry.Shorten(id))
+	}
 	e, err := s.kv.Get(ctx, id)
 	if natsjs.IsNotFound(err) {
 		return nil, ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", id)

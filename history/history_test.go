@@ -2,6 +2,7 @@ package history_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,39 @@ func TestRetentionExpiresRecords(t *testing.T) {
 			t.Fatalf("record still there after its retention: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestImpossibleIDsNeverReachTheEngine: a request id that cannot be a key
+// (4,100 bytes, or holding '*', '>', spaces) is not found, or refused when
+// stored, without being sent: the engine connection stays usable.
+func TestImpossibleIDsNeverReachTheEngine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop(ctx) })
+	s := history.New(e, history.Options{})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{strings.Repeat("a", 4100), "a b", "a.*", ">", "a\x00b", ""} {
+		if _, err := s.GetInvocation(ctx, id); ferry.ErrorCode(err) != ferry.ENOTFOUND {
+			t.Errorf("get %.20q: err = %v, want not found", id, err)
+		}
+		if err := s.PutInvocation(ctx, &ferry.Invocation{RequestID: id, Function: "f"}); ferry.ErrorCode(err) != ferry.EINVALID {
+			t.Errorf("put %.20q: err = %v, want invalid", id, err)
+		}
+	}
+	if e.Conn().IsClosed() {
+		t.Fatal("the engine connection was closed")
+	}
+	if err := s.PutInvocation(ctx, &ferry.Invocation{RequestID: "after", Function: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetInvocation(ctx, "after"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,10 +2,13 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-run/ferry"
 )
@@ -38,6 +41,10 @@ func (d *Dashboard) graph(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := Filter{Function: q.Get("function"), Status: q.Get("status"), Limit: defaultLimit}
+	if f.Function != "" && !ferry.ValidFunctionName(f.Function) {
+		d.writeError(w, r, badFunction(f.Function))
+		return
+	}
 	switch f.Status {
 	case StatusAny, StatusFailed, StatusSucceeded, StatusPending:
 	default:
@@ -64,13 +71,17 @@ func (d *Dashboard) invocations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) invocation(w http.ResponseWriter, r *http.Request) {
+	if !possibleID(r.PathValue("id")) {
+		d.writeError(w, r, noInvocation(r.PathValue("id")))
+		return
+	}
 	inv, err := d.src.Invocation(r.Context(), r.PathValue("id"))
 	if err != nil {
 		d.writeError(w, r, err)
 		return
 	}
 	if inv == nil {
-		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", r.PathValue("id")))
+		d.writeError(w, r, noInvocation(r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, inv)
@@ -95,13 +106,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (d *Dashboard) trace(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !possibleID(id) {
+		d.writeError(w, r, noInvocation(id))
+		return
+	}
 	list, err := d.src.Trace(r.Context(), id)
 	if err != nil {
 		d.writeError(w, r, err)
 		return
 	}
 	if len(list) == 0 {
-		d.writeError(w, r, ferry.Errorf(ferry.ENOTFOUND, "invocation %q", id))
+		d.writeError(w, r, noInvocation(id))
 		return
 	}
 	resp := traceResponse{RequestID: id, TraceID: list[0].TraceID, Hops: make([]hop, len(list))}
@@ -153,6 +168,10 @@ func (d *Dashboard) peek(w http.ResponseWriter, r *http.Request) {
 		}
 		n = v
 	}
+	if !ferry.ValidQueueName(r.PathValue("name")) {
+		d.writeError(w, r, badQueue(r.PathValue("name")))
+		return
+	}
 	msgs, err := d.src.Peek(r.Context(), r.PathValue("name"), n)
 	if err != nil {
 		d.writeError(w, r, err)
@@ -171,6 +190,10 @@ func (d *Dashboard) peek(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) purge(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !ferry.ValidQueueName(name) {
+		d.writeError(w, r, badQueue(name))
+		return
+	}
 	if err := d.src.Purge(r.Context(), name); err != nil {
 		d.writeError(w, r, err)
 		return
@@ -180,6 +203,10 @@ func (d *Dashboard) purge(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) redrive(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !ferry.ValidQueueName(name) {
+		d.writeError(w, r, badQueue(name))
+		return
+	}
 	moved, err := d.src.RedriveDLQ(r.Context(), name)
 	if err != nil {
 		d.writeError(w, r, err)
@@ -203,7 +230,12 @@ type invokeResponse struct {
 func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInvokeBody))
 	if err != nil {
-		d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+			return
+		}
+		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: the body could not be read: %v", err))
 		return
 	}
 	var req invokeRequest
@@ -213,6 +245,10 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Function == "" {
 		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: function is required"))
+		return
+	}
+	if !ferry.ValidFunctionName(req.Function) {
+		d.writeError(w, r, badFunction(req.Function))
 		return
 	}
 	payload := []byte(req.Payload)
@@ -225,4 +261,32 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, invokeResponse{RequestID: id, Function: req.Function})
+}
+
+// possibleID reports whether id could name an invocation in a Source: at
+// most 128 bytes of UTF-8 text without control characters. Anything else is
+// not looked up at all; the store holds ids to its own, stricter rules.
+func possibleID(id string) bool {
+	if id == "" || len(id) > 128 || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// noInvocation answers a lookup by an id no invocation has.
+func noInvocation(id string) error {
+	return ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", ferry.Shorten(id))
+}
+
+func badFunction(name string) error {
+	return ferry.Errorf(ferry.EINVALID, "function name %s must be 1-64 characters of letters, digits, '-' and '_'", ferry.Shorten(name))
+}
+
+func badQueue(name string) error {
+	return ferry.Errorf(ferry.EINVALID, "queue name %s must be 1-80 characters of letters, digits, '-' and '_' (a FIFO queue's ending in .fifo)", ferry.Shorten(name))
 }

@@ -41,7 +41,7 @@ func (d *Dashboard) writeError(w http.ResponseWriter, r *http.Request, err error
 		d.log.Error("dashboard api", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error; see the server log"
 	}
-	writeJSON(w, status, errorBody{Error: msg, Code: code})
+	writeJSON(w, status, errorBody{Error: ferry.CapMessage(msg), Code: code})
 }
 
 // writeJSON answers v as JSON with status.

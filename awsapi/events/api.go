@@ -137,6 +137,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, name, ferry.Errorf(ferry.ETOOLARGE, "request body is over %d bytes", maxBody))
 		return
 	}
+	if err := checkNames(name, body); err != nil {
+		a.writeError(w, name, err)
+		return
+	}
 	out, err := a.call(r.Context(), op, body)
 	if err != nil {
 		a.writeError(w, name, err)

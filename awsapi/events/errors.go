@@ -113,7 +113,7 @@ func (a *API) writeError(w http.ResponseWriter, op string, err error) {
 			msg = "An internal error occurred"
 		}
 	}
-	b, _ := json.Marshal(errorBody{Type: we.name, Message: msg})
+	b, _ := json.Marshal(errorBody{Type: we.name, Message: ferry.CapMessage(msg)})
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	w.WriteHeader(we.status)

@@ -85,7 +85,7 @@ func (a *API) writeErrorReason(w http.ResponseWriter, r *http.Request, err error
 	if we.name != "TooManyRequestsException" {
 		reason = ""
 	}
-	writeErrorBody(w, we, errorBody{Type: typ, Message: msg, Reason: reason})
+	writeErrorBody(w, we, errorBody{Type: typ, Message: ferry.CapMessage(msg), Reason: reason})
 }
 
 func writeUnknownOperation(w http.ResponseWriter, r *http.Request) {

@@ -101,6 +101,9 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) {
 		ClientContext: in.ClientContext,
 		TraceID:       r.Header.Get("X-Amzn-Trace-Id"),
 	}
+	if !ferry.ValidTraceID(req.TraceID) {
+		req.TraceID = "" // as in AWS, a malformed trace header starts a new trace
+	}
 	w.Header().Set(hdrRequestID, req.RequestID)
 	switch in.Type {
 	case ferry.InvokeDryRun:

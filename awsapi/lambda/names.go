@@ -3,7 +3,6 @@ package lambdaapi
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -31,12 +30,12 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 	case len(p) >= 6 && p[0] == "arn":
 		a, err := ferry.ParseARN(raw)
 		if err != nil || a.Kind != ferry.KindFunction {
-			return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %q is not a function name or ARN", raw)
+			return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %s is not a function name or ARN", ferry.Shorten(raw))
 		}
 		name, q = a.Name, a.Qualifier
 	case len(p) >= 3 && p[1] == "function":
 		if len(p) > 4 {
-			return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %q is not a function name or ARN", raw)
+			return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %s is not a function name or ARN", ferry.Shorten(raw))
 		}
 		name = p[2]
 		if len(p) == 4 {
@@ -45,11 +44,11 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 	case len(p) == 2:
 		name, q = p[0], p[1]
 	case len(p) > 2:
-		return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %q is not a function name or ARN", raw)
+		return functionRef{}, ferry.Errorf(ferry.EINVALID, "FunctionName %s is not a function name or ARN", ferry.Shorten(raw))
 	}
 	if !validFunctionName(name) {
 		return functionRef{}, ferry.Errorf(ferry.EINVALID,
-			"FunctionName %q must be 1-64 characters of letters, digits, '-' and '_'", raw)
+			"FunctionName %s must be 1-64 characters of letters, digits, '-' and '_'", ferry.Shorten(raw))
 	}
 	if q != "" && qualifier != "" && q != qualifier {
 		return functionRef{}, ferry.Errorf(ferry.EINVALID,
@@ -57,6 +56,10 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 	}
 	if q == "" {
 		q = qualifier
+	}
+	if q != "" && !ferry.ValidChars(q, 128, "$-_") {
+		return functionRef{}, ferry.Errorf(ferry.EINVALID,
+			"Qualifier %s must be 1-128 characters of letters, digits, '$', '-' and '_'", ferry.Shorten(q))
 	}
 	if q != "" && q != ferry.LatestVersion {
 		arn := ferry.ARN{Kind: ferry.KindFunction, Region: realm.Region, Account: realm.Account, Name: name, Qualifier: q}
@@ -137,7 +140,9 @@ func cloneFunction(fn *ferry.Function) *ferry.Function {
 func readBody(r io.Reader, limit int64, op string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
+		// The client sent a body that cannot be read (a broken chunked
+		// encoding, a connection cut mid-body).
+		return nil, ferry.Errorf(ferry.EINVALIDJSON, "Could not read the request body for the %s operation: %v", op, err)
 	}
 	if int64(len(b)) > limit {
 		return nil, ferry.Errorf(ferry.ETOOLARGE, "Request must be smaller than %d bytes for the %s operation", limit, op)

@@ -146,7 +146,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, reqID, name, invalidParameter("Version %q is not supported; SNS speaks %s", v, Version))
 		return
 	}
-	result, err := act(r.Context(), &request{p: p, traceID: r.Header.Get("X-Amzn-Trace-Id")})
+	trace := r.Header.Get("X-Amzn-Trace-Id")
+	if !ferry.ValidTraceID(trace) {
+		trace = "" // as in AWS, a malformed trace header starts a new trace
+	}
+	result, err := act(r.Context(), &request{p: p, traceID: trace})
 	if err != nil {
 		a.writeError(w, reqID, name, err)
 		return

@@ -134,7 +134,7 @@ func (a *API) writeWireError(w http.ResponseWriter, reqID string, we wireError, 
 	}
 	writeXML(w, we.status, errorResponse{
 		Xmlns:     Namespace,
-		Error:     errorXML{Type: typ, Code: we.code, Message: msg},
+		Error:     errorXML{Type: typ, Code: we.code, Message: ferry.CapMessage(msg)},
 		RequestID: reqID,
 	})
 }

@@ -48,7 +48,7 @@ func (a *API) queue(c *call) (string, error) {
 	case strings.HasPrefix(ref, "arn:"):
 		arn, err := ferry.ParseARN(ref)
 		if err != nil || arn.Kind != ferry.KindQueue {
-			return "", fail(errQueueDoesNotExist, "%q is not a queue ARN", ref)
+			return "", fail(errQueueDoesNotExist, "%s is not a queue ARN", ferry.Shorten(ref))
 		}
 		if arn.Account != a.realm.Account {
 			return "", fail(errQueueDoesNotExist, "the queue %s is not in account %s", ref, a.realm.Account)
@@ -62,11 +62,11 @@ func (a *API) queue(c *call) (string, error) {
 		seg := strings.Split(strings.Trim(path, "/"), "/")
 		name = seg[len(seg)-1]
 		if len(seg) != 2 || seg[0] != a.realm.Account {
-			return "", fail(errQueueDoesNotExist, "the queue URL %q does not name a queue of account %s (want <endpoint>/%s/<queue>)", ref, a.realm.Account, a.realm.Account)
+			return "", fail(errQueueDoesNotExist, "the queue URL %s does not name a queue of account %s (want <endpoint>/%s/<queue>)", ferry.Shorten(ref), a.realm.Account, a.realm.Account)
 		}
 	}
 	if !ferry.ValidResourceName(name) {
-		return "", fail(errQueueDoesNotExist, "the specified queue %q does not exist", name)
+		return "", fail(errQueueDoesNotExist, "the specified queue %s does not exist", ferry.Shorten(name))
 	}
 	return name, nil
 }
@@ -132,10 +132,10 @@ func (a *API) getQueueURL(ctx context.Context, c *call) (any, error) {
 		return nil, fail(errMissingParameter, "the request must contain the parameter QueueName")
 	}
 	if o := c.in.QueueOwnerAWSAccountID; o != "" && o != a.realm.Account {
-		return nil, fail(errQueueDoesNotExist, "the specified queue %q does not exist in account %s", name, o)
+		return nil, fail(errQueueDoesNotExist, "the specified queue %s does not exist in account %s", ferry.Shorten(name), o)
 	}
 	if !ferry.ValidResourceName(name) {
-		return nil, fail(errQueueDoesNotExist, "the specified queue %q does not exist", name)
+		return nil, fail(errQueueDoesNotExist, "the specified queue %s does not exist", ferry.Shorten(name))
 	}
 	if _, err := a.queues.Info(name); err != nil {
 		return nil, err

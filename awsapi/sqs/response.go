@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"sort"
+
+	"github.com/ferry-run/ferry"
 )
 
 // xmlNS is the namespace of every query protocol response.
@@ -216,7 +218,7 @@ func writeJSONError(w http.ResponseWriter, e awsError, msg string) {
 	b, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
-	}{e.shape, msg})
+	}{e.shape, ferry.CapMessage(msg)})
 	_, _ = w.Write(b)
 }
 
@@ -264,7 +266,7 @@ func writeXMLError(w http.ResponseWriter, e awsError, msg, requestID string) {
 		NS        string      `xml:"xmlns,attr"`
 		Error     errorDetail `xml:"Error"`
 		RequestID string      `xml:"RequestId"`
-	}{NS: xmlNS, Error: errorDetail{Type: e.fault(), Code: e.code, Message: msg}, RequestID: requestID}
+	}{NS: xmlNS, Error: errorDetail{Type: e.fault(), Code: e.code, Message: ferry.CapMessage(msg)}, RequestID: requestID}
 	b, _ := xml.Marshal(body)
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(e.status)

@@ -73,6 +73,9 @@ func (m *Main) apiHandler() http.Handler {
 				sqs.ServeHTTP(w, r)
 				return
 			}
+		} else {
+			malformed(w, err)
+			return
 		}
 		unknown(w, r)
 	})
