@@ -50,6 +50,10 @@ type Options struct {
 	Logger  *slog.Logger
 	// MaxBody caps a request body; default 10 MiB (API Gateway's limit).
 	MaxBody int64
+	// Listener, when set, is an already bound listener Start serves on
+	// instead of listening on Addr (so a taken port is found before
+	// anything starts); Stop closes it.
+	Listener net.Listener
 }
 
 // Gateway is the HTTP gateway.
@@ -128,10 +132,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if g.srv != nil {
 		return nil
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", g.opts.Addr)
-	if err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
+	ln := g.opts.Listener
+	if ln == nil {
+		var lc net.ListenConfig
+		var err error
+		if ln, err = lc.Listen(ctx, "tcp", g.opts.Addr); err != nil {
+			return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
+		}
 	}
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)}

@@ -70,7 +70,9 @@ type Config struct {
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string
 	NATSURL    string
-	Logger     *slog.Logger
+	// NATSAuth is the NATS port's credentials and TLS (see natsjs.AuthConfig).
+	NATSAuth natsjs.AuthConfig
+	Logger   *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
 }
@@ -113,6 +115,9 @@ type Main struct {
 	api        *http.Server
 	apiLn      net.Listener
 	started    []lifecycle
+	// lock and gatewayLn are taken by claim before anything starts.
+	lock      *dataLock
+	gatewayLn net.Listener
 }
 
 // NewMain returns an unstarted server for cfg.
@@ -145,9 +150,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := cfg.checkAuthConfig(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := cfg.checkNATSConfig(); err != nil {
 		return err
 	}
+	if err := m.claim(); err != nil {
+		return err
+	}
+	running := false
+	defer func() {
+		if !running {
+			m.unclaim()
+		}
+	}()
 	secret, err := receiptSecret(cfg.DataDir)
 	if err != nil {
 		return err
@@ -160,7 +174,7 @@ func (m *Main) Run(ctx context.Context) error {
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
 	m.Engine = natsjs.New(natsjs.Config{
-		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Logger: log,
+		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Auth: cfg.NATSAuth, Logger: log,
 	})
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention})
@@ -211,7 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
 	m.Gateway = gateway.New(gateway.Options{
-		Addr: cfg.GatewayAddr, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
+		Addr: cfg.GatewayAddr, Listener: m.gatewayLn, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
 		Topics: m.Topics, Queues: m.Queues, Logger: log,
 	})
 	m.Dashboard = web.New(dashboardSource{m}, log)
@@ -247,6 +261,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.started = append(m.started, p)
 	}
+	running = true
 	return nil
 }
 
@@ -262,6 +277,7 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	m.started = nil
+	m.unclaim()
 	return errors.Join(errs...)
 }
 
@@ -287,11 +303,7 @@ func (m *Main) routes() []gateway.Route {
 func (m *Main) APIURL() string { return "http://" + m.apiLn.Addr().String() }
 
 func (m *Main) startAPI(context.Context) error {
-	ln, err := net.Listen("tcp", m.Config.APIAddr)
-	if err != nil {
-		return err
-	}
-	m.apiLn = ln
+	ln := m.apiLn // bound by claim
 	m.api = &http.Server{Handler: m.withAuth(m.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
