@@ -81,7 +81,8 @@ func TestSecondMainOnDataDirFails(t *testing.T) {
 func TestSecondProcessOnDataDirFails(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	holder := ferryProcess(t, "server", "--data", dir, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0", "--log-level", "error")
+	holder := ferryProcess(t, "server", "--data", dir, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0", "--log-level", "error",
+		"--nats-listen", "127.0.0.1:0")
 	out, err := holder.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +91,13 @@ func TestSecondProcessOnDataDirFails(t *testing.T) {
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The banner says where the NATS port's credentials are.
+	banner := "(clients present the credentials in " + filepath.Join(dir, "nats-credentials") + ")"
 	ready := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "AWS APIs on") {
+			if strings.HasPrefix(sc.Text(), "ferry: NATS on nats://127.0.0.1:") && strings.HasSuffix(sc.Text(), banner) {
 				ready <- true
 				return
 			}
@@ -104,7 +107,7 @@ func TestSecondProcessOnDataDirFails(t *testing.T) {
 	select {
 	case ok := <-ready:
 		if !ok {
-			t.Fatal("the first ferry server exited during start")
+			t.Fatal("the first ferry server exited during start, or its banner does not say where the NATS credentials are")
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the first ferry server did not start")
