@@ -134,6 +134,11 @@ func (a AuthConfig) clientOptions() ([]nats.Option, error) {
 // with CredentialsFile, which must name a user of it.
 func (e *Engine) secure(opts *server.Options) (Credentials, error) {
 	a := e.cfg.Auth
+	ownAuth := opts.Username != "" || opts.Authorization != "" || len(opts.Users) > 0 ||
+		len(opts.Nkeys) > 0 || len(opts.TrustedOperators) > 0 || len(opts.TrustedKeys) > 0
+	if ownAuth && a.CredentialsFile == "" {
+		return Credentials{}, errors.New("natsjs: ServerConfig sets its own client authorization; give a credentials file naming one of its users")
+	}
 	var (
 		c   Credentials
 		err error
@@ -147,8 +152,6 @@ func (e *Engine) secure(opts *server.Options) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-	ownAuth := opts.Username != "" || opts.Authorization != "" || len(opts.Users) > 0 ||
-		len(opts.Nkeys) > 0 || len(opts.TrustedOperators) > 0 || len(opts.TrustedKeys) > 0
 	if !ownAuth {
 		opts.Username, opts.Password = c.User, c.Password
 	}

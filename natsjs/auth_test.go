@@ -98,6 +98,8 @@ func TestClientPortRequiresCredentials(t *testing.T) {
 	if _, err := node.JetStream().KeyValue(ctx, "secrets"); err != nil {
 		t.Fatalf("node with credentials: %v", err)
 	}
+	withUserinfo := strings.Replace(url, "nats://", "nats://"+creds.User+":"+creds.Password+"@", 1)
+	startEngine(t, natsjs.Config{URL: withUserinfo})
 	if err := natsjs.New(natsjs.Config{URL: url}).Start(ctx); !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("node without credentials: %v, want an authorization violation", err)
 	}
@@ -199,6 +201,13 @@ func TestServerConfigAuthorizationIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Close()
+
+	// Without a credentials file Ferry could not connect to its own server.
+	err = natsjs.New(natsjs.Config{DataDir: t.TempDir(),
+		ServerConfig: "authorization { users = [ {user: node, password: pw-from-config} ] }\n"}).Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "its own client authorization") {
+		t.Fatalf("own authorization without a credentials file: %v", err)
+	}
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key into dir.
