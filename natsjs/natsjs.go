@@ -39,9 +39,10 @@ type Config struct {
 	SyncInterval time.Duration
 	// Replicas for streams (1 embedded; 3 on a cluster).
 	Replicas int
+	Logger   *slog.Logger
+
 	// Auth is how clients authenticate and the client port is protected.
-	Auth   AuthConfig
-	Logger *slog.Logger
+	Auth AuthConfig
 }
 
 // Engine is a running (or reachable) JetStream.

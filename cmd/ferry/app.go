@@ -70,11 +70,12 @@ type Config struct {
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string
 	NATSURL    string
-	// NATSAuth is the NATS port's credentials and TLS (see natsjs.AuthConfig).
-	NATSAuth natsjs.AuthConfig
-	Logger   *slog.Logger
+	Logger     *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
+
+	// NATSAuth is the NATS port's credentials and TLS (see natsjs.AuthConfig).
+	NATSAuth natsjs.AuthConfig
 }
 
 // lifecycle is a long-lived part of the server.
