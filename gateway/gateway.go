@@ -51,6 +51,10 @@ type Options struct {
 	MaxBody int64
 	// Limits bound the listener: timeouts and open connections.
 	Limits ferry.ServerLimits
+	// Listener, when set, is an already bound listener Start serves on
+	// instead of listening on Addr (so a taken port is found before
+	// anything starts); Stop closes it.
+	Listener net.Listener
 }
 
 // Gateway is the HTTP gateway.
@@ -129,10 +133,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if g.srv != nil {
 		return nil
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", g.opts.Addr)
-	if err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
+	ln := g.opts.Listener
+	if ln == nil {
+		var lc net.ListenConfig
+		var err error
+		if ln, err = lc.Listen(ctx, "tcp", g.opts.Addr); err != nil {
+			return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
+		}
 	}
 	ln = g.opts.Limits.Listener(ln)
 	srv := g.opts.Limits.Server(g.Handler())

@@ -40,6 +40,9 @@ type Config struct {
 	// Replicas for streams (1 embedded; 3 on a cluster).
 	Replicas int
 	Logger   *slog.Logger
+
+	// Auth is how clients authenticate and the client port is protected.
+	Auth AuthConfig
 }
 
 // Engine is a running (or reachable) JetStream.
@@ -49,6 +52,8 @@ type Engine struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	once sync.Once
+	// credsPath is the credentials file of the embedded server's clients.
+	credsPath string
 }
 
 // MaxPayload is the engine's message size limit; AWS limits are enforced above it.
@@ -68,7 +73,11 @@ func New(cfg Config) *Engine {
 // Start starts the embedded server (unless URL is set) and connects.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.URL != "" {
-		nc, err := nats.Connect(e.cfg.URL, nats.Name("ferry"), nats.MaxReconnects(-1))
+		auth, err := e.cfg.Auth.clientOptions()
+		if err != nil {
+			return err
+		}
+		nc, err := nats.Connect(e.cfg.URL, append(auth, nats.Name("ferry"), nats.MaxReconnects(-1))...)
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
 		}
@@ -101,9 +110,16 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if port == 0 {
+			port = server.RANDOM_PORT
+		}
 		opts.Host, opts.Port = host, port
 	} else {
 		opts.DontListen = true
+	}
+	creds, err := e.secure(opts)
+	if err != nil {
+		return err
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -115,7 +131,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("embedded NATS did not become ready in 30s")
 	}
 	e.srv = srv
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ferry"))
+	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ferry"), nats.UserInfo(creds.User, creds.Password))
 	if err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("connect to embedded NATS: %w", err)

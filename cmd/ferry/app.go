@@ -76,6 +76,9 @@ type Config struct {
 	Logger *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
+
+	// NATSAuth is the NATS port's credentials and TLS (see natsjs.AuthConfig).
+	NATSAuth natsjs.AuthConfig
 }
 
 // lifecycle is a long-lived part of the server.
@@ -117,6 +120,9 @@ type Main struct {
 	api        *http.Server
 	apiLn      net.Listener
 	started    []lifecycle
+	// lock and gatewayLn are taken by claim before anything starts.
+	lock      *dataLock
+	gatewayLn net.Listener
 }
 
 // NewMain returns an unstarted server for cfg.
@@ -152,9 +158,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := cfg.Limits.Validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := cfg.checkNATSConfig(); err != nil {
 		return err
 	}
+	if err := m.claim(); err != nil {
+		return err
+	}
+	running := false
+	defer func() {
+		if !running {
+			m.unclaim()
+		}
+	}()
 	secret, err := receiptSecret(cfg.DataDir)
 	if err != nil {
 		return err
@@ -167,7 +182,7 @@ func (m *Main) Run(ctx context.Context) error {
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
 	m.Engine = natsjs.New(natsjs.Config{
-		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Logger: log,
+		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Auth: cfg.NATSAuth, Logger: log,
 	})
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention})
@@ -218,7 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
 	m.Gateway = gateway.New(gateway.Options{
-		Addr: cfg.GatewayAddr, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
+		Addr: cfg.GatewayAddr, Listener: m.gatewayLn, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
 		Topics: m.Topics, Queues: m.Queues, Logger: log, Limits: cfg.Limits,
 	})
 	m.Dashboard = web.New(dashboardSource{m}, log)
@@ -256,6 +271,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.started = append(m.started, p)
 	}
+	running = true
 	return nil
 }
 
@@ -271,6 +287,7 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	m.started = nil
+	m.unclaim()
 	return errors.Join(errs...)
 }
 
@@ -296,11 +313,7 @@ func (m *Main) routes() []gateway.Route {
 func (m *Main) APIURL() string { return "http://" + m.apiLn.Addr().String() }
 
 func (m *Main) startAPI(context.Context) error {
-	ln, err := net.Listen("tcp", m.Config.APIAddr)
-	if err != nil {
-		return err
-	}
-	m.apiLn = ln
+	ln := m.apiLn // bound by claim
 	m.api = m.Config.Limits.Server(m.limitBodies(m.withAuth(m.apiHandler())))
 	ln = m.Config.Limits.Listener(ln)
 	go func() {

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
@@ -193,10 +192,7 @@ func TestKill9LosesNoEvent(t *testing.T) {
 		t.FailNow()
 	}
 
-	nc, err := nats.Connect("nats://" + srv.nats)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := natsConnect(t, "nats://"+srv.nats, data)
 	js, _ := jetstream.New(nc)
 	deadline := time.Now().Add(30 * time.Second)
 	for srv.streamMsgs(t, js, "FERRYQ_done") < 100 {
@@ -222,10 +218,7 @@ func TestKill9LosesNoEvent(t *testing.T) {
 	}
 
 	srv = startServer(t, bin, data, "--clock-scale", "0.01")
-	nc, err = nats.Connect("nats://" + srv.nats)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc = natsConnect(t, "nats://"+srv.nats, data)
 	js, _ = jetstream.New(nc)
 	deadline = time.Now().Add(90 * time.Second)
 	for srv.streamMsgs(t, js, async.StreamName) > 0 || srv.streamMsgs(t, js, "FERRYQ_done")+srv.streamMsgs(t, js, "FERRYQ_failed") < events {

@@ -25,6 +25,9 @@ func newServerCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ferry: AWS APIs on %s, dashboard %s/_ferry/, gateway %s (data in %s)\n",
 				m.APIURL(), m.APIURL(), m.Gateway.URL(), cfg.DataDir)
+			if b := natsBanner(m); b != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "ferry:", b)
+			}
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

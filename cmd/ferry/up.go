@@ -101,6 +101,9 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 	fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
 	fmt.Fprintf(w, "  AWS APIs   %s   (AWS_ENDPOINT_URL=%s)\n", m.APIURL(), m.APIURL())
 	fmt.Fprintf(w, "  dashboard  %s/_ferry/\n", m.APIURL())
+	if b := natsBanner(m); b != "" {
+		fmt.Fprintf(w, "  %s\n", b)
+	}
 	for _, r := range m.routes() {
 		fmt.Fprintf(w, "  route      %s %s%s\n", r.Method, m.Gateway.URL(), r.Path)
 	}
