@@ -51,6 +51,9 @@ type Config struct {
 	// secrets.
 	Auth       bool
 	AccessKeys map[string]string
+	// AllowOrigins are web origins (http://localhost:5173) whose pages may
+	// call the API port; pages of any other site are refused.
+	AllowOrigins []string
 	// ClockScale multiplies AWS's async durations (retry delays, backoff,
 	// max event age, destination retries); 1 is AWS's clock.
 	ClockScale float64
@@ -292,7 +295,7 @@ func (m *Main) startAPI(context.Context) error {
 		return err
 	}
 	m.apiLn = ln
-	m.api = &http.Server{Handler: m.withAuth(m.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
+	m.api = &http.Server{Handler: m.guardAPI(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Config.Logger.Error("api server", "err", err)
