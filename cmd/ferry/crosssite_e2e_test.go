@@ -107,8 +107,8 @@ type refusalCounter struct {
 }
 
 func (c *refusalCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (c *refusalCounter) WithAttrs([]slog.Attr) slog.Handler      { return c }
-func (c *refusalCounter) WithGroup(string) slog.Handler           { return c }
+func (c *refusalCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *refusalCounter) WithGroup(string) slog.Handler            { return c }
 func (c *refusalCounter) Handle(_ context.Context, r slog.Record) error {
 	if !strings.HasPrefix(r.Message, "api: refused a request from a web page") {
 		return nil
