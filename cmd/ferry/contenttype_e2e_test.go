@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -82,8 +83,17 @@ func TestSDKContentTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(m.Config.Realm.QueueARN("typed"))}); err != nil {
+	sub, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(m.Config.Realm.QueueARN("typed"))})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// SNS's UnsubscribeURL is a link to follow with GET.
+	unsub := "/?" + url.Values{"Action": {"Unsubscribe"}, "SubscriptionArn": {aws.ToString(sub.SubscriptionArn)}}.Encode()
+	if code, _, body := apiRequest(t, m, "GET", unsub, "", nil, ""); code != 200 {
+		t.Fatalf("following the unsubscribe link: %d %s", code, body)
+	}
+	if subs, _ := m.Topics.ListSubscriptionsByTopic(ctx, "typed"); len(subs) != 0 {
+		t.Fatalf("still subscribed after the unsubscribe link: %v", subs)
 	}
 	ec := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, HTTPClient: rec, RetryMaxAttempts: 1})
 	if _, err := ec.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
