@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -313,4 +314,87 @@ func TestCrossSitePagesCannotAct(t *testing.T) {
 			t.Errorf("the allowed origin could not read the token: %q", tok)
 		}
 	})
+}
+
+// reboundPage is served by the attacker under rebind.test; once the name
+// points at Ferry's port, attack() calls Ferry as its own origin: no
+// CORS, any header, answers readable.
+const reboundPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>rebinding</title></head><body>
+<script>
+window.attack = async (zip) => {
+  const out = {};
+  const call = async (name, path, opts) => {
+    try { const r = await fetch(path, opts); out[name] = r.status + ' ' + (await r.text()); }
+    catch (e) { out[name] = 'failed: ' + e.message; }
+  };
+  await call('lambda create', '/2015-03-31/functions', {method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({FunctionName: 'rebound', Runtime: 'nodejs20.x', Handler: 'index.handler',
+      Role: 'arn:aws:iam::000000000000:role/x', Code: {ZipFile: zip}})});
+  await call('sqs create', '/', {method: 'POST',
+    headers: {'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AmazonSQS.CreateQueue'}, body: '{"QueueName":"rebound"}'});
+  await call('token', '/_ferry/token', {});
+  await call('list functions', '/2015-03-31/functions/', {});
+  return out;
+};
+</script></body></html>`
+
+// TestDNSRebindingRefused: in Chromium, a page loaded from rebind.test
+// whose name then resolves to Ferry's port (the attacker's server gives
+// way to Ferry on the same port) calls Ferry same-origin; Ferry refuses
+// every call for its Host and nothing is created.
+func TestDNSRebindingRefused(t *testing.T) {
+	t.Parallel()
+	// rebind.test resolves to 127.0.0.1; no HTTPS upgrade is tried first.
+	b := cdp.Launch(t, "--host-resolver-rules=MAP rebind.test 127.0.0.1", "--disable-features=HttpsUpgrades")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	attacker := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(reboundPage))
+	})}
+	served := make(chan error, 1)
+	go func() { served <- attacker.Serve(ln) }()
+	p := b.Open(t, "http://rebind.test:"+port+"/")
+	p.Wait(`typeof window.attack === 'function'`, nil, attackWait)
+	_ = attacker.Close() // the name now "resolves" to Ferry, on the same port
+	<-served
+
+	m := NewMain(Config{DataDir: t.TempDir(), APIAddr: addr, GatewayAddr: "127.0.0.1:0"})
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	zip := base64.StdEncoding.EncodeToString(zipFiles(map[string]string{"index.js": victimCode}, 0o644))
+	var got map[string]string
+	p.Value(`attack(`+jsQuote(zip)+`)`, &got)
+	if len(got) != 4 {
+		t.Fatalf("the page made %d calls: %v", len(got), got)
+	}
+	for name, res := range got {
+		if !strings.HasPrefix(res, "403 ") || !strings.Contains(res, "DNS rebinding") {
+			t.Errorf("%s through rebind.test: %s; want 403 naming DNS rebinding", name, res)
+		}
+	}
+	ctx := context.Background()
+	fns, _ := m.Functions.ListFunctions(ctx)
+	qs, _ := m.Queues.ListQueues(ctx, "")
+	if len(fns) != 0 || len(qs) != 0 {
+		t.Errorf("a rebinding page created %d functions, queues %v", len(fns), qs)
+	}
+}
+
+func jsQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
