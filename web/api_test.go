@@ -21,11 +21,28 @@ type bundle struct {
 func setup(t *testing.T) bundle {
 	t.Helper()
 	src := newMemSource()
+	d := New(src, nil)
+	d.SetToken(testToken)
 	mux := http.NewServeMux()
-	mux.Handle(Prefix, New(src, nil).Handler())
+	mux.Handle(Prefix, wantToken(d.Handler()))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return bundle{src: src, srv: srv}
+}
+
+// testToken is the token the test dashboards embed in their page.
+const testToken = "test-token-0123"
+
+// wantToken refuses API calls without testToken in TokenHeader, as
+// cmd/ferry does with its server's token: the page must send it.
+func wantToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, Prefix+"api/") && r.Header.Get(TokenHeader) != testToken {
+			writeJSON(w, http.StatusForbidden, errorBody{Error: "no token", Code: "unauthorized"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
@@ -38,6 +55,7 @@ func (b bundle) do(t *testing.T, method, path, body string, out any) *http.Respo
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set(TokenHeader, testToken)
 	return send(t, req, out)
 }
 
@@ -310,6 +328,7 @@ func TestRefusesCrossSite(t *testing.T) {
 	} {
 		req, _ := http.NewRequest("POST", b.srv.URL+"/_ferry/api/queues/paymentsDLQ/purge", strings.NewReader("{}"))
 		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Set(TokenHeader, testToken)
 		if tc.fetchSite != "" {
 			req.Header.Set("Sec-Fetch-Site", tc.fetchSite)
 		}
@@ -328,6 +347,7 @@ func TestPageAndAssets(t *testing.T) {
 		path, contentType, contains string
 	}{
 		{"/_ferry/", "text/html", `src="static/app.js"`},
+		{"/_ferry/", "text/html", `<meta name="ferry-token" content="` + testToken + `">`},
 		{"/_ferry/static/app.js", "text/javascript", "function route()"},
 		{"/_ferry/static/style.css", "text/css", "svg.graph"},
 	} {

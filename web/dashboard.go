@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"embed"
+	"html"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ferry-run/ferry"
 )
@@ -21,11 +24,23 @@ var assets embed.FS
 const contentSecurity = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// TokenHeader carries the token of the server's start on every call of the
+// dashboard's API; the page reads it from its <meta name="ferry-token">.
+const TokenHeader = "X-Ferry-Token"
+
+// tokenMeta is the tag of index.html that SetToken's token fills in.
+const tokenMeta = `<meta name="ferry-token" content="">`
+
 // Dashboard serves the dashboard page and its JSON API from a Source.
 type Dashboard struct {
-	src Source
-	log *slog.Logger
+	src   Source
+	log   *slog.Logger
+	token atomic.Value // string
 }
+
+// SetToken sets the token the page sends in TokenHeader. Whoever mounts
+// Handler checks it (cmd/ferry does, for this API and the control API).
+func (d *Dashboard) SetToken(token string) { d.token.Store(token) }
 
 // New returns a dashboard reading from src. A nil logger discards.
 func New(src Source, logger *slog.Logger) *Dashboard {
@@ -95,6 +110,9 @@ func (d *Dashboard) Handler() http.Handler {
 		if err != nil {
 			d.writeError(w, r, err)
 			return
+		}
+		if tok, _ := d.token.Load().(string); tok != "" {
+			page = bytes.Replace(page, []byte(tokenMeta), []byte(`<meta name="ferry-token" content="`+html.EscapeString(tok)+`">`), 1)
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", contentSecurity)

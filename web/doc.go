@@ -8,4 +8,7 @@
 // implements by adapting the real services. The package also lays the stack
 // graph out (layered, left to right) and renders it as Mermaid and Graphviz
 // DOT text for `ferry graph`.
+//
+// The page carries the token SetToken gives it and sends it in TokenHeader
+// with every API call; whoever mounts the handler checks it.
 package web

@@ -48,28 +48,50 @@ func (m *Main) apiHandler() http.Handler {
 		}
 		for _, p := range prefixes {
 			if strings.HasPrefix(r.URL.Path, p) {
+				if msg := lambdaContentType(r); msg != "" {
+					m.refuseContentType(w, r, msg)
+					return
+				}
 				lambda.ServeHTTP(w, r)
 				return
 			}
 		}
 		switch target := r.Header.Get("X-Amz-Target"); {
 		case strings.HasPrefix(target, "AWSEvents."):
+			if msg := jsonContentType(r, ctEventsJSON, "EventBridge"); msg != "" {
+				m.refuseContentType(w, r, msg)
+				return
+			}
 			events.ServeHTTP(w, r)
 			return
 		case m.SQS.JSONTarget(target):
+			if msg := jsonContentType(r, ctSQSJSON, "SQS"); msg != "" {
+				m.refuseContentType(w, r, msg)
+				return
+			}
 			sqs.ServeHTTP(w, r)
 			return
 		case target != "":
 			unknown(w, r)
 			return
 		}
+		if msg := queryContentType(r); msg != "" {
+			m.refuseContentType(w, r, msg)
+			return
+		}
 		if err := r.ParseForm(); err == nil {
 			action := r.Form.Get("Action")
-			if m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == "" {
+			toSNS := m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == ""
+			toSQS := !toSNS && (m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "")
+			if msg := queryMethod(r, action); (toSNS || toSQS) && msg != "" {
+				m.refuseMethod(w, r, msg)
+				return
+			}
+			if toSNS {
 				sns.ServeHTTP(w, r)
 				return
 			}
-			if m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "" {
+			if toSQS {
 				sqs.ServeHTTP(w, r)
 				return
 			}

@@ -51,6 +51,9 @@ type Config struct {
 	// secrets.
 	Auth       bool
 	AccessKeys map[string]string
+	// AllowOrigins are web origins (http://localhost:5173) whose pages may
+	// call the API port; pages of any other site are refused.
+	AllowOrigins []string
 	// ClockScale multiplies AWS's async durations (retry delays, backoff,
 	// max event age, destination retries); 1 is AWS's clock.
 	ClockScale float64
@@ -314,7 +317,7 @@ func (m *Main) APIURL() string { return "http://" + m.apiLn.Addr().String() }
 
 func (m *Main) startAPI(context.Context) error {
 	ln := m.apiLn // bound by claim
-	m.api = m.Config.Limits.Server(m.limitBodies(m.withAuth(m.apiHandler())))
+	m.api = m.Config.Limits.Server(m.guardAPI())
 	ln = m.Config.Limits.Listener(ln)
 	go func() {
 		if err := m.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

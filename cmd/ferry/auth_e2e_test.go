@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
+
+	"github.com/ferry-run/ferry/web"
 )
 
 func apiCode(err error) string {
@@ -117,12 +120,20 @@ func TestSigV4Authentication(t *testing.T) {
 		t.Fatalf("unsigned: %d %s", code, b)
 	}
 
-	// Ferry's own endpoints take the keys as basic credentials.
+	// Ferry's own endpoints take the keys as basic credentials; the
+	// token of the dashboard's calls is handed out behind them too.
+	var token struct{ Token string }
+	tr, _ := http.NewRequest("GET", m.APIURL()+tokenPath, nil)
+	tr.SetBasicAuth("AKIDFERRY", "s3cret")
+	if code, b := do(tr); code != 200 || json.Unmarshal([]byte(b), &token) != nil || token.Token == "" {
+		t.Fatalf("token: %d %s", code, b)
+	}
 	get := func(path, id, secret string) int {
 		r, _ := http.NewRequest("GET", m.APIURL()+path, nil)
 		if id != "" {
 			r.SetBasicAuth(id, secret)
 		}
+		r.Header.Set(web.TokenHeader, token.Token)
 		code, _ := do(r)
 		return code
 	}
@@ -131,6 +142,7 @@ func TestSigV4Authentication(t *testing.T) {
 		want             int
 	}{
 		{"/healthz", "", "", 200},
+		{tokenPath, "", "", 401},
 		{"/_ferry/api/queues", "", "", 401},
 		{"/_ferry/api/queues", "AKIDFERRY", "wrong", 401},
 		{"/_ferry/api/queues", "AKIDFERRY", "s3cret", 200},

@@ -19,12 +19,15 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/web"
 )
 
 // clientFlags are the flags of the commands that talk to a running server
 // through its AWS APIs.
 type clientFlags struct {
 	endpoint, region, accessKey, secretKey string
+	// token is the server's token for its own endpoints, read once.
+	token string
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
@@ -112,6 +115,19 @@ func argBody(s string) ([]byte, error) {
 // JSON answer into out (when out is not nil). Error answers become errors
 // carrying the server's message.
 func (f *clientFlags) call(ctx context.Context, method, path string, body any, out any) error {
+	if f.token == "" {
+		var tok struct{ Token string }
+		if err := f.do(ctx, http.MethodGet, tokenPath, nil, &tok); err != nil {
+			return err
+		}
+		f.token = tok.Token
+	}
+	return f.do(ctx, method, path, body, out)
+}
+
+// do makes one request to one of Ferry's own endpoints, with the token
+// when it is known.
+func (f *clientFlags) do(ctx context.Context, method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -128,6 +144,9 @@ func (f *clientFlags) call(ctx context.Context, method, path string, body any, o
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.SetBasicAuth(f.accessKey, f.secretKey)
+	if f.token != "" {
+		req.Header.Set(web.TokenHeader, f.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

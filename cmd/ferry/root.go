@@ -45,6 +45,7 @@ type serverFlags struct {
 	accessKeys  []string
 	limits      ferry.ServerLimits
 	natsAuth    natsFlags
+	origins     []string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -62,6 +63,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&f.otlp, "otlp-endpoint", "", "export every finished invocation as an OpenTelemetry span to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
 	fs.BoolVar(&f.auth, "auth", false, "require SigV4-signed requests on the API port (always on for a non-loopback --api)")
 	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
+	fs.StringArrayVar(&f.origins, "allow-origin", nil, "let web pages of this origin (e.g. http://localhost:5173) call the API port (repeatable; pages of other sites are refused)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
 	f.registerLimits(fs)
@@ -80,12 +82,16 @@ func (f *serverFlags) config() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	origins, err := parseOrigins(f.origins)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
-		Limits: f.limits,
+		Limits: f.limits, AllowOrigins: origins,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }

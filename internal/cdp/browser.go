@@ -42,6 +42,9 @@ type Options struct {
 	Dir string
 	// Width and Height are the window size; zero means 1400x900.
 	Width, Height int
+	// Args are more command-line flags for the browser, such as
+	// --host-resolver-rules.
+	Args []string
 }
 
 // Browser is a headless Chromium and the one DevTools connection to it.
@@ -106,10 +109,11 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		return nil, ferry.Errorf(ferry.EINTERNAL, "chromium log: %v", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
 		"--disable-sync", "--mute-audio", fmt.Sprintf("--window-size=%d,%d", w, h),
-		"--remote-debugging-port=0", "--user-data-dir="+profile, "about:blank")
+		"--remote-debugging-port=0", "--user-data-dir=" + profile}, opts.Args...)
+	cmd := exec.Command(bin, append(args, "about:blank")...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

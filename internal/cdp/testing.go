@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// Launch starts a browser for a test and closes it on cleanup. It skips
-// the test, naming InstallHint, when no Chromium is installed.
-func Launch(t testing.TB) *Browser {
+// Launch starts a browser, with args added to its command line, for a
+// test and closes it on cleanup. It skips the test, naming InstallHint,
+// when no Chromium is installed.
+func Launch(t testing.TB, args ...string) *Browser {
 	t.Helper()
 	if _, ok := Find(); !ok {
 		t.Skipf("no chromium binary on PATH and $CHROMIUM unset (install it with: %s); browser tests skipped", InstallHint)
@@ -19,7 +20,7 @@ func Launch(t testing.TB) *Browser {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := Start(ctx, Options{Dir: dir})
+	b, err := Start(ctx, Options{Dir: dir, Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,13 @@ function build(el, props, children) {
   return el;
 }
 
+// TOKEN is the server's token for this page, sent with every API call: a
+// page on another site can neither read it nor send the header unasked.
+const TOKEN = document.querySelector('meta[name="ferry-token"]')?.content || '';
+
 async function api(path, opts) {
+  opts = Object.assign({}, opts);
+  opts.headers = Object.assign({}, opts.headers, TOKEN ? { 'X-Ferry-Token': TOKEN } : {});
   const res = await fetch('api/' + path, opts);
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON */ }
