@@ -66,11 +66,12 @@ func (l *loader) serverless() *Stack {
 	}
 	l.plugins(mapGet(root, "plugins"))
 	if ag := mapGet(provider, "apiGateway"); ag != nil {
-		l.checkKeys(ag, "provider.apiGateway", "", "shouldStartNameWithService description metrics")
+		l.checkKeys(ag, "provider.apiGateway", "apiKeys", "shouldStartNameWithService description metrics")
+		l.slsAPIKeys(mapGet(ag, "apiKeys"), "provider.apiGateway.apiKeys")
 	}
 	httpAPI := mapGet(provider, "httpApi")
 	if httpAPI != nil {
-		l.checkKeys(httpAPI, "provider.httpApi", "cors payload", "name disableDefaultEndpoint metrics useProviderTags")
+		l.checkKeys(httpAPI, "provider.httpApi", "cors payload authorizers", "name disableDefaultEndpoint metrics useProviderTags")
 	}
 
 	// Register every logical id first: intrinsics may refer to any of them.
