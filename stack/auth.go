@@ -208,3 +208,22 @@ func (l *loader) jwtAuthorizer(cfg *yaml.Node, cp, name, issKey, audKey string, 
 	}
 	return a
 }
+
+// proxyAuth reads a service proxy's private flag and refuses its
+// authorizationType other than NONE.
+func (l *loader) proxyAuth(body *yaml.Node, path string, r *Route) {
+	if v := mapGet(body, "private"); v != nil {
+		r.APIKeyRequired = l.bool(v, path+".private")
+		if r.APIKeyRequired && len(l.st.APIKeys) == 0 {
+			l.fail(v, "%s.private: route %s requires an API key, and provider.apiGateway.apiKeys defines none", path, routeName(*r))
+		}
+	}
+	if v := mapGet(body, "authorizationType"); v != nil {
+		if typ := l.str(v, path+".authorizationType"); typ != "NONE" {
+			l.refuseAuth(v, path+".authorizationType", routeName(*r), fmt.Sprintf("the %s authorizer", typ))
+		}
+	}
+	if v := mapGet(body, "authorizerId"); v != nil {
+		l.refuseAuth(v, path+".authorizerId", routeName(*r), fmt.Sprintf("the authorizer %q", l.str(v, path+".authorizerId")))
+	}
+}

@@ -362,7 +362,7 @@ func (l *loader) serviceProxies(n *yaml.Node) {
 			l.warn(ps[0].KeyN, path, "service proxy %s is not supported by Ferry (sns, sqs); ignored", kind)
 			continue
 		}
-		l.checkKeys(body, path, "path method cors request response "+nameKey, "")
+		l.checkKeys(body, path, "path method cors request response private authorizationType authorizerId authorizationScopes "+nameKey, "")
 		pn, mn, tn := mapGet(body, "path"), mapGet(body, "method"), mapGet(body, nameKey)
 		if pn == nil || mn == nil || tn == nil {
 			l.fail(body, "%s needs path, method and %s", path, nameKey)
@@ -399,6 +399,7 @@ func (l *loader) serviceProxies(n *yaml.Node) {
 			}
 		}
 		r.Proxy = p
+		l.proxyAuth(body, path, &r)
 		l.st.Routes = append(l.st.Routes, r)
 	}
 }
