@@ -73,6 +73,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
+	// JWKSFiles maps a JWT authorizer's name or issuer URL to a JWKS file
+	// that holds its keys (instead of the issuer's discovery document).
+	JWKSFiles map[string]string
 }
 
 // lifecycle is a long-lived part of the server.
