@@ -97,6 +97,9 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 	}
 	if v, p := pick("Handler"); v != nil {
 		f.Handler = l.str(v, p)
+		if err := ferry.ValidateHandler(f.Handler); err != nil {
+			l.fail(v, "%s: %s", p, ferry.ErrorMessage(err))
+		}
 	} else {
 		l.fail(r.node, "%s: Handler is required", pp)
 	}

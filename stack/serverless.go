@@ -237,6 +237,9 @@ func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yam
 	}
 	if v := mapGet(n, "handler"); v != nil {
 		f.Handler = l.str(v, path+".handler")
+		if err := ferry.ValidateHandler(f.Handler); err != nil {
+			l.fail(v, "%s.handler: %s", path, ferry.ErrorMessage(err))
+		}
 	} else {
 		l.fail(n, "%s: handler is required", path)
 	}
