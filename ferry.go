@@ -117,6 +117,9 @@ func (f *Function) Validate() error {
 	if f.ReservedConcurrency != nil && *f.ReservedConcurrency < 0 {
 		return Errorf(EINVALID, "function %q: reserved concurrency must be >= 0", f.Name)
 	}
+	if err := ValidateHandler(f.Handler); err != nil {
+		return Errorf(EINVALID, "function %q: %s", f.Name, ErrorMessage(err))
+	}
 	return f.Async.Validate()
 }
 

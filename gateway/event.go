@@ -41,6 +41,23 @@ type contextV1 struct {
 	ResourceID        string     `json:"resourceId"`
 	ResourcePath      string     `json:"resourcePath"`
 	Stage             string     `json:"stage"`
+	// Authorizer holds a JWT authorizer's claims and scopes (HTTP API
+	// routes with payload format 1.0).
+	Authorizer *authorizerV1 `json:"authorizer,omitempty"`
+}
+
+type authorizerV1 struct {
+	Claims map[string]string `json:"claims"`
+	Scopes []string          `json:"scopes"`
+}
+
+type authorizerV2 struct {
+	JWT jwtV2 `json:"jwt"`
+}
+
+type jwtV2 struct {
+	Claims map[string]string `json:"claims"`
+	Scopes []string          `json:"scopes"`
 }
 
 type identityV1 struct {
@@ -84,6 +101,8 @@ type contextV2 struct {
 	Stage        string `json:"stage"`
 	Time         string `json:"time"`
 	TimeEpoch    int64  `json:"timeEpoch"`
+	// Authorizer holds a JWT authorizer's claims and scopes.
+	Authorizer *authorizerV2 `json:"authorizer,omitempty"`
 }
 
 type httpV2 struct {
@@ -169,6 +188,9 @@ func (g *Gateway) eventV1(c *call) ([]byte, error) {
 		RequestTime: c.now.UTC().Format(requestTimeLayout), RequestTimeEpoch: c.now.UnixMilli(),
 		ResourceID: resourceID(c.resourcePath()), ResourcePath: c.resourcePath(), Stage: stage,
 	}
+	if c.jwt != nil {
+		ev.RequestContext.Authorizer = &authorizerV1{Claims: c.jwt.claims, Scopes: c.jwt.scopes}
+	}
 	return json.Marshal(ev)
 }
 
@@ -224,6 +246,9 @@ func (g *Gateway) eventV2(c *call) ([]byte, error) {
 		HTTP:      httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
 		RequestID: c.requestID, RouteKey: c.route.routeKey(), Stage: v2Stage,
 		Time: c.now.UTC().Format(requestTimeLayout), TimeEpoch: c.now.UnixMilli(),
+	}
+	if c.jwt != nil {
+		ev.RequestContext.Authorizer = &authorizerV2{JWT: jwtV2{Claims: c.jwt.claims, Scopes: c.jwt.scopes}}
 	}
 	return json.Marshal(ev)
 }

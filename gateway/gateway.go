@@ -70,6 +70,8 @@ type Gateway struct {
 
 	// served counts the requests each route took, by Route.String().
 	served sync.Map // string -> *atomic.Int64
+	// issuers caches JWT authorizer keys by issuer URL.
+	issuers sync.Map // string -> *issuerKeys
 }
 
 // Served reports how many requests route r has taken.

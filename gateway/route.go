@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -37,6 +38,13 @@ type Route struct {
 	PayloadVersion string
 	CORS           *CORS         // nil: no CORS handling
 	Proxy          *ServiceProxy // instead of Function
+	// APIKeyRequired makes the route answer 403 {"message":"Forbidden"}
+	// unless the x-api-key header holds one of APIKeys.
+	APIKeyRequired bool
+	APIKeys        []string
+	// JWT, on an HTTP API route, is the route's JWT authorizer: 401
+	// {"message":"Unauthorized"} without a valid token.
+	JWT *JWTAuth
 }
 
 // CORS is a route's cross-origin configuration. DefaultCORS is what
@@ -111,6 +119,9 @@ type compiled struct {
 	// errTpls render 4xx (clientError) and 5xx (serverError) answers.
 	clientTpl, serverTpl *Template
 	target               string // proxy target name
+	// keys returns the JWT authorizer's key set (refresh: fetch again).
+	keys                    func(ctx context.Context, refresh bool) (*keySet, error)
+	tokenHeader, tokenQuery string // where the JWT authorizer reads the token
 }
 
 // routeKey is the HTTP API route key ("POST /users/{id}", "$default").
@@ -215,6 +226,9 @@ func (g *Gateway) compileRoute(i int, r Route) (*compiled, error) {
 		}
 	default:
 		return nil, errors.New("a route needs a function or a service proxy")
+	}
+	if err := g.compileAuth(c, r); err != nil {
+		return nil, err
 	}
 	if cors := r.CORS; cors != nil {
 		if cors.MaxAge < 0 {

@@ -30,6 +30,7 @@ type call struct {
 	now       time.Time
 	route     *compiled
 	params    map[string]string
+	jwt       *verifiedClaims // the JWT authorizer's verdict, nil without one
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +75,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.route, c.params = l.route, l.params
+	if !g.authorize(c) {
+		return
+	}
 	g.countServed(c.route.Route)
 	if c.route.Proxy != nil {
 		g.serveProxy(c)

@@ -165,6 +165,9 @@ func (p *Pool) release(fs *fnState, in *instance, healthy bool) {
 
 // spawn starts a new instance of fn; it counts against fs.busy already.
 func (p *Pool) spawn(fs *fnState, fn *ferry.Function, cmd command) (*instance, error) {
+	if err := checkCode(fn, cmd.taskRoot); err != nil {
+		return nil, err
+	}
 	in := &instance{
 		pool: p, fs: fs, cfg: configOf(fn), arn: p.opts.Realm.FunctionARN(fn.Name),
 		events: make(chan *rapi.Invocation), outcomes: make(chan outcome, 1),

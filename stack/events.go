@@ -82,7 +82,7 @@ func (l *loader) slsHTTP(n *yaml.Node, path, fnName string) Route {
 		r.Method, r.Path = l.methodPath(n, path)
 		return r
 	}
-	l.checkKeys(n, path, "path method cors integration", "private description operationId")
+	l.checkKeys(n, path, "path method cors integration private authorizer", "description operationId")
 	pn, mn := mapGet(n, "path"), mapGet(n, "method")
 	if pn == nil || mn == nil {
 		l.fail(n, "%s needs path and method", path)
@@ -96,6 +96,15 @@ func (l *loader) slsHTTP(n *yaml.Node, path, fnName string) Route {
 	}
 	if v := mapGet(n, "cors"); v != nil {
 		r.CORS = l.restCORS(v, path+".cors", r.Method)
+	}
+	if v := mapGet(n, "private"); v != nil {
+		r.APIKeyRequired = l.bool(v, path+".private")
+		if r.APIKeyRequired && len(l.st.APIKeys) == 0 {
+			l.fail(v, "%s.private: route %s requires an API key, and provider.apiGateway.apiKeys defines none", path, routeName(r))
+		}
+	}
+	if v := mapGet(n, "authorizer"); v != nil {
+		l.slsRESTAuthorizer(v, path+".authorizer", r)
 	}
 	return r
 }
@@ -174,7 +183,7 @@ func (l *loader) slsHTTPAPI(n *yaml.Node, path, fnName string, httpAPI *yaml.Nod
 	if n.Kind == yaml.ScalarNode {
 		r.Method, r.Path = l.methodPath(n, path)
 	} else {
-		l.checkKeys(n, path, "path method", "")
+		l.checkKeys(n, path, "path method authorizer", "")
 		pn := mapGet(n, "path")
 		if pn == nil {
 			l.fail(n, "%s needs path", path)
@@ -187,6 +196,11 @@ func (l *loader) slsHTTPAPI(n *yaml.Node, path, fnName string, httpAPI *yaml.Nod
 	}
 	if v := mapGet(httpAPI, "cors"); v != nil {
 		r.CORS = l.httpAPICORS(v, "provider.httpApi.cors", r.Method)
+	}
+	if n.Kind != yaml.ScalarNode {
+		if v := mapGet(n, "authorizer"); v != nil {
+			r.Authorizer = l.slsHTTPAPIAuthorizer(v, path+".authorizer", r, httpAPI)
+		}
 	}
 	return r
 }
@@ -348,7 +362,7 @@ func (l *loader) serviceProxies(n *yaml.Node) {
 			l.warn(ps[0].KeyN, path, "service proxy %s is not supported by Ferry (sns, sqs); ignored", kind)
 			continue
 		}
-		l.checkKeys(body, path, "path method cors request response "+nameKey, "")
+		l.checkKeys(body, path, "path method cors request response private authorizationType authorizerId authorizationScopes "+nameKey, "")
 		pn, mn, tn := mapGet(body, "path"), mapGet(body, "method"), mapGet(body, nameKey)
 		if pn == nil || mn == nil || tn == nil {
 			l.fail(body, "%s needs path, method and %s", path, nameKey)
@@ -385,6 +399,7 @@ func (l *loader) serviceProxies(n *yaml.Node) {
 			}
 		}
 		r.Proxy = p
+		l.proxyAuth(body, path, &r)
 		l.st.Routes = append(l.st.Routes, r)
 	}
 }

@@ -72,6 +72,9 @@ type loader struct {
 	order  []string             // logical ids in file order
 	params map[string]*yaml.Node
 	st     *Stack
+
+	samGlobals *yaml.Node // SAM Globals (Api/HttpApi Auth of the implicit APIs)
+	needAPIKey []string   // SAM APIs whose routes require a key
 }
 
 func load(path, dir string, data []byte, opts LoadOptions) (st *Stack, warns []Warning, err error) {

@@ -68,6 +68,10 @@ func (l *loader) buildResources() {
 			// built by sam()
 		case r.typ == "AWS::Lambda::EventInvokeConfig":
 			// applied after the functions are built
+		case r.typ == typeSAMApi || r.typ == typeSAMHttpApi:
+			l.buildSAMApi(r, pp)
+		case r.typ == typeAPIKey:
+			l.buildAPIKey(r, pp)
 		case permissionTypes[r.typ]:
 		default:
 			l.warn(mapGet(r.node, "Type"), path+".Type", "resource type %s is not supported by Ferry; ignored", r.typ)

@@ -41,7 +41,12 @@ func (l *loader) sam() *Stack {
 		l.params[p.Key] = p.Value
 	}
 	globals := mapGet(mapGet(root, "Globals"), "Function")
-	for _, p := range l.pairs(mapGet(root, "Globals"), "Globals") {
+	l.samGlobals = mapGet(root, "Globals")
+	for _, p := range l.pairs(l.samGlobals, "Globals") {
+		if p.Key == "Api" || p.Key == "HttpApi" {
+			l.checkKeys(p.Value, "Globals."+p.Key, "Auth", "")
+			continue
+		}
 		if p.Key != "Function" {
 			l.warn(p.KeyN, "Globals."+p.Key, "Globals.%s is not supported by Ferry; ignored", p.Key)
 		}
@@ -57,6 +62,7 @@ func (l *loader) sam() *Stack {
 		}
 	}
 	l.applyEventInvokeConfigs()
+	l.samAPIKeys()
 	return l.st
 }
 
@@ -91,6 +97,9 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 	}
 	if v, p := pick("Handler"); v != nil {
 		f.Handler = l.str(v, p)
+		if err := ferry.ValidateHandler(f.Handler); err != nil {
+			l.fail(v, "%s: %s", p, ferry.ErrorMessage(err))
+		}
 	} else {
 		l.fail(r.node, "%s: Handler is required", pp)
 	}
@@ -246,7 +255,7 @@ func (l *loader) samEvents(n *yaml.Node, path string, f *Function) {
 		case "Api", "HttpApi":
 			r := Route{Kind: RouteREST, Function: f.Name}
 			if typ == "HttpApi" {
-				l.checkKeys(props, pp, "Path Method PayloadFormatVersion", "ApiId TimeoutInMillis")
+				l.checkKeys(props, pp, "Path Method PayloadFormatVersion Auth ApiId", "TimeoutInMillis")
 				r.Kind, r.PayloadVersion, r.Method, r.Path = RouteHTTPAPI, "2.0", "*", "*"
 				if v := mapGet(props, "PayloadFormatVersion"); v != nil {
 					r.PayloadVersion = l.str(v, pp+".PayloadFormatVersion")
@@ -258,13 +267,14 @@ func (l *loader) samEvents(n *yaml.Node, path string, f *Function) {
 					r.Path, r.Method = normPath(l.str(v, pp+".Path")), "ANY"
 				}
 			} else {
-				l.checkKeys(props, pp, "Path Method", "RestApiId")
+				l.checkKeys(props, pp, "Path Method Auth RestApiId", "")
 				r.Path = normPath(l.str(need("Path"), pp+".Path"))
 				need("Method")
 			}
 			if v := mapGet(props, "Method"); v != nil {
 				r.Method = l.method(v, pp+".Method", l.str(v, pp+".Method"))
 			}
+			l.samRouteAuth(props, pp, &r, typ == "HttpApi")
 			l.st.Routes = append(l.st.Routes, r)
 		case "EventBridgeRule", "CloudWatchEvent":
 			l.checkKeys(props, pp, "Pattern EventBusName Input InputPath InputTransformer RuleName State Target", "")

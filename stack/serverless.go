@@ -66,11 +66,12 @@ func (l *loader) serverless() *Stack {
 	}
 	l.plugins(mapGet(root, "plugins"))
 	if ag := mapGet(provider, "apiGateway"); ag != nil {
-		l.checkKeys(ag, "provider.apiGateway", "", "shouldStartNameWithService description metrics")
+		l.checkKeys(ag, "provider.apiGateway", "apiKeys", "shouldStartNameWithService description metrics")
+		l.slsAPIKeys(mapGet(ag, "apiKeys"), "provider.apiGateway.apiKeys")
 	}
 	httpAPI := mapGet(provider, "httpApi")
 	if httpAPI != nil {
-		l.checkKeys(httpAPI, "provider.httpApi", "cors payload", "name disableDefaultEndpoint metrics useProviderTags")
+		l.checkKeys(httpAPI, "provider.httpApi", "cors payload authorizers", "name disableDefaultEndpoint metrics useProviderTags")
 	}
 
 	// Register every logical id first: intrinsics may refer to any of them.
@@ -236,6 +237,9 @@ func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yam
 	}
 	if v := mapGet(n, "handler"); v != nil {
 		f.Handler = l.str(v, path+".handler")
+		if err := ferry.ValidateHandler(f.Handler); err != nil {
+			l.fail(v, "%s.handler: %s", path, ferry.ErrorMessage(err))
+		}
 	} else {
 		l.fail(n, "%s: handler is required", path)
 	}

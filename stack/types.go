@@ -80,6 +80,8 @@ type Stack struct {
 	Triggers      []QueueTrigger `json:"triggers"`
 	Routes        []Route        `json:"routes"`
 	Schedules     []Schedule     `json:"schedules"`
+	// APIKeys are the keys a route with APIKeyRequired accepts (x-api-key).
+	APIKeys []APIKey `json:"apiKeys,omitempty"`
 }
 
 // Function is a function of the stack. Name (in ferry.Function) is the name
@@ -171,6 +173,10 @@ type Route struct {
 	PayloadVersion string        `json:"payloadVersion,omitempty"` // httpApi: "2.0" or "1.0"
 	CORS           *CORS         `json:"cors,omitempty"`
 	Proxy          *ServiceProxy `json:"proxy,omitempty"`
+	// APIKeyRequired (serverless private: true, SAM ApiKeyRequired) makes
+	// the route answer 403 unless x-api-key holds one of Stack.APIKeys.
+	APIKeyRequired bool        `json:"apiKeyRequired,omitempty"`
+	Authorizer     *Authorizer `json:"authorizer,omitempty"`
 }
 
 // CORS is a route's cross-origin configuration.
@@ -317,6 +323,12 @@ func (s *Stack) Validate() error {
 		}
 		if err := unique("route", r.Kind+" "+r.Method+" "+r.Path); err != nil {
 			return err
+		}
+		if r.APIKeyRequired && len(s.APIKeys) == 0 {
+			return ferry.Errorf(ferry.EINVALID, "stack: route %s %s requires an API key, and the stack defines none", r.Method, r.Path)
+		}
+		if a := r.Authorizer; a != nil && (a.Type != AuthorizerJWT || a.Issuer == "" || len(a.Audience) == 0) {
+			return ferry.Errorf(ferry.EINVALID, "stack: route %s %s: authorizer %q is not a JWT authorizer with an issuer and an audience", r.Method, r.Path, a.Name)
 		}
 		if p := r.Proxy; p != nil {
 			kind := map[string]string{ProxySNS: ferry.KindTopic, ProxySQS: ferry.KindQueue}[p.Kind]

@@ -74,6 +74,11 @@ func (s *functionSettings) validate() error {
 			return err
 		}
 	}
+	if s.Handler != nil {
+		if err := ferry.ValidateHandler(*s.Handler); err != nil {
+			return err
+		}
+	}
 	if m := s.MemorySize; m != nil && (*m < 128 || *m > 10240) {
 		return ferry.Errorf(ferry.EINVALID, "MemorySize must be between 128 and 10240, got %d", *m)
 	}

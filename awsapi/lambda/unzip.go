@@ -18,9 +18,11 @@ import (
 const maxUnzippedBytes = 262144000
 
 // unpackZip extracts the zip archive b into dir, which must not exist yet.
-// Entries that would land outside dir (absolute names, "..", symlinks
-// pointing out) are refused; file modes are kept.
-func unpackZip(b []byte, dir string) error {
+// Entries that would land outside dir (absolute names, "..") are refused,
+// and so is the archive when any symlink, followed through every link it
+// passes (a -> b, b -> ../..), resolves outside dir; file modes are kept.
+// On error dir is removed.
+func unpackZip(b []byte, dir string) (err error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file. Please check your file, then try to upload again: %v", err)
@@ -28,6 +30,11 @@ func unpackZip(b []byte, dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return fmt.Errorf("create code directory: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("open code directory: %w", err)
@@ -38,6 +45,74 @@ func unpackZip(b []byte, dir string) error {
 		if err := extract(root, f, &budget); err != nil {
 			return err
 		}
+	}
+	return checkSymlinks(dir)
+}
+
+// maxSymlinkHops bounds the links followed while resolving one path (as
+// Linux's ELOOP does).
+const maxSymlinkHops = 40
+
+// checkSymlinks resolves every symlink under dir through the links it
+// passes and refuses any that leads outside dir, or loops.
+func checkSymlinks(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if err := resolveInside(dir, filepath.ToSlash(rel)); err != nil {
+			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: symlink %q %s", filepath.ToSlash(rel), err)
+		}
+		return nil
+	})
+}
+
+// resolveInside follows rel (slash-separated, relative to dir) component by
+// component, replacing each symlink by its target, and fails when the path
+// climbs above dir, a target is absolute, or the links loop. A component
+// that does not exist is taken lexically. Only paths inside dir are read.
+func resolveInside(dir, rel string) error {
+	var at []string // the resolved path so far, inside dir, without links
+	todo := strings.Split(rel, "/")
+	hops := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(at) == 0 {
+				return fmt.Errorf("points outside the function's directory")
+			}
+			at = at[:len(at)-1]
+			continue
+		}
+		at = append(at, c)
+		full := filepath.Join(append([]string{dir}, at...)...)
+		fi, err := os.Lstat(full)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			continue
+		}
+		if hops++; hops > maxSymlinkHops {
+			return fmt.Errorf("is part of a symlink loop")
+		}
+		target, err := os.Readlink(full)
+		if err != nil {
+			return err
+		}
+		if target == "" || filepath.IsAbs(target) || strings.HasPrefix(target, `\`) {
+			return fmt.Errorf("points outside the function's directory (to %q)", target)
+		}
+		at = at[:len(at)-1]
+		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
 	}
 	return nil
 }

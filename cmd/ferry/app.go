@@ -82,6 +82,9 @@ type Config struct {
 
 	// NATSAuth is the NATS port's credentials and TLS (see natsjs.AuthConfig).
 	NATSAuth natsjs.AuthConfig
+	// JWKSFiles maps a JWT authorizer's name or issuer URL to a JWKS file
+	// that holds its keys (instead of the issuer's discovery document).
+	JWKSFiles map[string]string
 }
 
 // lifecycle is a long-lived part of the server.

@@ -15,7 +15,8 @@ import (
 
 // Apply creates or updates every resource of st on the running server. It
 // is idempotent: applying the same stack again after a restart changes
-// nothing but the functions' modification time.
+// nothing but the functions' modification time. API keys without a value
+// get their stored (or a new) value in st.APIKeys.
 func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 	// Queues that others dead-letter into come first.
 	ordered := make([]stack.Queue, 0, len(st.Queues))
@@ -125,7 +126,10 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 			return fmt.Errorf("trigger %s -> %s: %w", tr.Queue, tr.Function, err)
 		}
 	}
-	if err := m.applyRoutes(st.Routes); err != nil {
+	if err := m.fillAPIKeys(st); err != nil {
+		return err
+	}
+	if err := m.applyRoutes(st.Routes, st.APIKeys); err != nil {
 		return err
 	}
 	for _, sc := range st.Schedules {
@@ -138,7 +142,7 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 }
 
 // applyRoutes converts the stack's routes for the gateway.
-func (m *Main) applyRoutes(routes []stack.Route) error {
+func (m *Main) applyRoutes(routes []stack.Route, keys []stack.APIKey) error {
 	out := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
 		gr := gateway.Route{Kind: r.Kind, Method: r.Method, Path: r.Path, Function: r.Function, PayloadVersion: r.PayloadVersion}
@@ -156,6 +160,9 @@ func (m *Main) applyRoutes(routes []stack.Route) error {
 					return ferry.Errorf(ferry.EINVALID, "route %s %s: response template %q is not supported (success, clientError, serverError)", r.Method, r.Path, k)
 				}
 			}
+		}
+		if err := m.routeAuth(&gr, r, keys); err != nil {
+			return err
 		}
 		out = append(out, gr)
 	}

@@ -23,6 +23,7 @@ func newUpCommand() *cobra.Command {
 		stage  string
 		strict bool
 		opts   []string
+		jwks   []string
 		poll   time.Duration
 	)
 	cmd := &cobra.Command{
@@ -67,6 +68,9 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 			}
 			cfg.Realm = st.Realm()
 			cfg.OnLog = newLogPrinter(out).line
+			if cfg.JWKSFiles, err = jwksFlags(jwks); err != nil {
+				return err
+			}
 			m := NewMain(cfg)
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
@@ -92,6 +96,7 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (${opt:stage}, ${sls:stage}); default the file's or \"dev\"")
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys as errors")
 	cmd.Flags().StringArrayVar(&opts, "opt", nil, "name=value for ${opt:name} (repeatable)")
+	cmd.Flags().StringArrayVar(&jwks, "jwks", nil, "name=file: the JWKS file holding the keys of the JWT authorizer with this name or issuer URL (repeatable); default: fetched from the issuer")
 	cmd.Flags().DurationVar(&poll, "reload-poll", 500*time.Millisecond, "how often to look for changed function code")
 	return cmd
 }
@@ -105,7 +110,10 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
 	for _, r := range m.routes() {
-		fmt.Fprintf(w, "  route      %s %s%s\n", r.Method, m.Gateway.URL(), r.Path)
+		fmt.Fprintf(w, "  route      %s %s%s%s\n", r.Method, m.Gateway.URL(), r.Path, routeAuthNote(r))
+	}
+	for _, k := range st.APIKeys {
+		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)
 	}
 	for _, fn := range st.Functions {
 		fmt.Fprintf(w, "  function   %s (%s, %s)\n", fn.Name, fn.Runtime, fn.Handler)

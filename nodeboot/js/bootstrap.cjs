@@ -221,15 +221,39 @@ function esm(file) {
   return import(require('url').pathToFileURL(file).href);
 }
 
-async function loadModule(root, moduleRoot, name) {
+// confined returns file when its real path is inside the task root, and
+// otherwise refuses to load it: a handler never runs code from outside the
+// function's folder (symlinks or node_modules above the root included).
+function confined(root, file, full) {
+  let inside = false;
+  try {
+    const realRoot = fs.realpathSync(root);
+    const real = fs.realpathSync(file);
+    inside = real === realRoot || real.startsWith(realRoot + path.sep);
+  } catch (e) {
+    inside = false;
+  }
+  if (!inside) {
+    throw runtimeError(
+      'Runtime.ImportModuleError',
+      `Error: handler '${full}' resolves to ${file}, which is outside the function's folder ${root}`,
+    );
+  }
+  return file;
+}
+
+async function loadModule(root, moduleRoot, name, full) {
   const base = path.resolve(root, moduleRoot, name);
-  if (isFile(base)) return require(base);
+  if (isFile(base)) return require(confined(root, base, full));
   const isModule = typeModule(path.dirname(base));
-  if (isFile(base + '.js')) return isModule ? esm(base + '.js') : require(base + '.js');
-  if (isFile(base + '.mjs')) return esm(base + '.mjs');
-  if (isFile(base + '.cjs')) return require(base + '.cjs');
+  if (isFile(base + '.js')) {
+    const file = confined(root, base + '.js', full);
+    return isModule ? esm(file) : require(file);
+  }
+  if (isFile(base + '.mjs')) return esm(confined(root, base + '.mjs', full));
+  if (isFile(base + '.cjs')) return require(confined(root, base + '.cjs', full));
   // Not a file next to the task root: resolve it like a package.
-  return require(require.resolve(name, { paths: [root, path.resolve(root, moduleRoot)] }));
+  return require(confined(root, require.resolve(name, { paths: [root, path.resolve(root, moduleRoot)] }), full));
 }
 
 async function loadHandler() {
@@ -240,6 +264,12 @@ async function loadHandler() {
       `'${full}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
     );
   }
+  if (path.isAbsolute(full) || full.includes('\\')) {
+    throw runtimeError(
+      'Runtime.MalformedHandlerName',
+      `'${full}' is not a valid handler name: Ferry loads handlers from the function's folder only; give a path relative to it.`,
+    );
+  }
   const base = path.basename(full);
   const moduleRoot = full.slice(0, full.length - base.length);
   const m = /^([^.]*)\.(.*)$/.exec(base);
@@ -247,7 +277,7 @@ async function loadHandler() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   let mod;
   try {
-    mod = await loadModule(root, moduleRoot, m[1]);
+    mod = await loadModule(root, moduleRoot, m[1], full);
   } catch (e) {
     if (e instanceof SyntaxError) throw runtimeError('Runtime.UserCodeSyntaxError', String(e));
     if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND')) {
