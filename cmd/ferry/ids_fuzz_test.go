@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferry-run/ferry/gateway"
+	"github.com/ferry-run/ferry/web"
 )
 
 // probe is one request of the id fuzz test. In path, query, form and body,
@@ -326,6 +327,7 @@ func FuzzAPIIDs(f *testing.F) {
 	api, gw := m.APIURL(), m.Gateway.URL()
 	probes := idProbes(api)
 	client := &http.Client{Timeout: 10 * time.Second}
+	tok := dashToken(f, m)
 
 	f.Fuzz(func(t *testing.T, v string) {
 		for _, p := range probes {
@@ -333,6 +335,7 @@ func FuzzAPIIDs(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", p.method, p.path, err)
 			}
+			req.Header.Set(web.TokenHeader, tok) // the dashboard's and control API's calls carry it
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatalf("%s %s%s: %v", req.Method, p.target, p.path, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferry-run/ferry/gateway"
+	"github.com/ferry-run/ferry/web"
 )
 
 // rawPost sends a POST whose chunked body breaks after its first chunk and
@@ -52,6 +53,7 @@ func TestMalformedChunkedBodyIsAClientError(t *testing.T) {
 	}
 	api := strings.TrimPrefix(m.APIURL(), "http://")
 	gw := strings.TrimPrefix(m.Gateway.URL(), "http://")
+	tok := web.TokenHeader + ": " + dashToken(t, m) + "\r\n"
 	for _, c := range []struct {
 		name, addr, path, headers, want string
 	}{
@@ -61,8 +63,8 @@ func TestMalformedChunkedBodyIsAClientError(t *testing.T) {
 		{"sqs query", api, "/000000000000/q", "Content-Type: application/x-www-form-urlencoded\r\n", "MalformedQueryString"},
 		{"sns query", api, "/", "Content-Type: application/x-www-form-urlencoded\r\n", "MalformedQueryString"},
 		{"eventbridge", api, "/", "X-Amz-Target: AWSEvents.PutEvents\r\nContent-Type: application/x-amz-json-1.1\r\n", "SerializationException"},
-		{"dashboard", api, "/_ferry/api/invoke", "Content-Type: application/json\r\n", `"invalid"`},
-		{"control", api, "/_ferry/control/redrive", "Content-Type: application/json\r\n", `"invalid_json"`},
+		{"dashboard", api, "/_ferry/api/invoke", tok + "Content-Type: application/json\r\n", `"invalid"`},
+		{"control", api, "/_ferry/control/redrive", tok + "Content-Type: application/json\r\n", `"invalid_json"`},
 		{"gateway REST", gw, "/rest", "Content-Type: application/json\r\n", "Bad Request"},
 		{"gateway HTTP API", gw, "/http", "Content-Type: application/json\r\n", "Bad Request"},
 	} {
@@ -80,8 +82,11 @@ func TestBadIDsAreClientErrors(t *testing.T) {
 	t.Parallel()
 	m := setup(t, 1)
 	long := strings.Repeat("a", 4000)
+	tok := dashToken(t, m)
 	get := func(path string) (int, string) {
-		resp, err := http.Get(m.APIURL() + path)
+		req, _ := http.NewRequest("GET", m.APIURL()+path, nil)
+		req.Header.Set(web.TokenHeader, tok)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,6 +159,7 @@ func TestBadIDsAreClientErrors(t *testing.T) {
 			createFunction(t, lambdaClient(m), nodeFn("dest"))
 			req, _ := http.NewRequest("PUT", m.APIURL()+"/2019-09-25/functions/dest/event-invoke-config",
 				strings.NewReader(`{"DestinationConfig":{"OnSuccess":{"Destination":"arn:aws:lambda:us-east-1:000000000000:function:`+long+`"}}}`))
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

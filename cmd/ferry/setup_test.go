@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,4 +238,20 @@ func path(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// dashToken is the token the dashboard's and control API's calls carry,
+// read the way the dashboard page and the ferry command line read it.
+func dashToken(t testing.TB, m *Main) string {
+	t.Helper()
+	resp, err := http.Get(m.APIURL() + tokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Token == "" {
+		t.Fatalf("token answer: %d %v", resp.StatusCode, err)
+	}
+	return tok.Token
 }
