@@ -49,6 +49,7 @@ type Engine struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	once sync.Once
+	h    health
 }
 
 // MaxPayload is the engine's message size limit; AWS limits are enforced above it.
@@ -68,7 +69,7 @@ func New(cfg Config) *Engine {
 // Start starts the embedded server (unless URL is set) and connects.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.URL != "" {
-		nc, err := nats.Connect(e.cfg.URL, nats.Name("ferry"), nats.MaxReconnects(-1))
+		nc, err := nats.Connect(e.cfg.URL, e.connOptions()...)
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
 		}
@@ -90,7 +91,6 @@ func (e *Engine) Start(ctx context.Context) error {
 	opts.JetStream = true
 	opts.StoreDir = store
 	opts.NoSigs = true
-	opts.NoLog = true
 	opts.MaxPayload = MaxPayload
 	opts.SyncAlways = e.cfg.SyncAlways
 	if e.cfg.SyncInterval > 0 {
@@ -109,13 +109,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("embedded NATS: %w", err)
 	}
+	srv.SetLoggerV2(serverLog{e.cfg.Logger}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		srv.Shutdown()
 		return errors.New("embedded NATS did not become ready in 30s")
 	}
 	e.srv = srv
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ferry"))
+	nc, err := nats.Connect("", append(e.connOptions(), nats.InProcessServer(inProcess{srv, e.cfg.Logger}), nats.ReconnectWait(100*time.Millisecond))...)
 	if err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("connect to embedded NATS: %w", err)
@@ -127,6 +128,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	// Wait until JetStream answers (stream recovery after restart).
 	for {
 		if _, err := e.js.AccountInfo(ctx); err == nil {
+			e.startWatch(opts)
 			return nil
 		} else if ctx.Err() != nil {
 			e.Stop(context.Background())
@@ -142,13 +144,14 @@ func (e *Engine) attach(nc *nats.Conn) error {
 		nc.Close()
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	e.nc, e.js = nc, js
+	e.nc, e.js = nc, guardedJS{js, e}
 	return nil
 }
 
 // Stop closes the connection and shuts the embedded server down. Idempotent.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.once.Do(func() {
+		e.stopWatch()
 		if e.nc != nil {
 			_ = e.nc.Drain()
 			e.nc.Close()
