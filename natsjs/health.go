@@ -57,8 +57,13 @@ type health struct {
 	full         error     // last write refused for lack of space, nil once a write succeeds
 
 	opts *server.Options // the embedded server's, to turn JetStream back on
-	stop chan struct{}
-	done chan struct{}
+	// epoch ends when the store is found unable to write, so writes
+	// already waiting for an answer give up at once; a new one starts
+	// when it writes again.
+	epoch       context.Context
+	epochCancel context.CancelFunc
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 // connOptions are the options of every engine connection: reconnect
@@ -189,6 +194,7 @@ func (e *Engine) noteWrite(err error) {
 // startWatch starts the embedded server's JetStream watch.
 func (e *Engine) startWatch(opts *server.Options) {
 	e.h.opts = opts
+	e.h.epoch, e.h.epochCancel = context.WithCancel(context.Background())
 	e.h.stop, e.h.done = make(chan struct{}), make(chan struct{})
 	go e.watch(e.h.stop, e.h.done)
 }
@@ -202,6 +208,7 @@ func (e *Engine) stopWatch() {
 	if e.h.stop != nil {
 		close(e.h.stop)
 		<-e.h.done
+		e.h.epochCancel()
 	}
 }
 
@@ -225,6 +232,12 @@ func (e *Engine) watch(stop <-chan struct{}, done chan<- struct{}) {
 		e.h.mu.Lock()
 		was := e.h.broken
 		e.h.broken = problem
+		switch {
+		case problem != "" && was == "":
+			e.h.epochCancel()
+		case problem == "" && was != "":
+			e.h.epoch, e.h.epochCancel = context.WithCancel(context.Background())
+		}
 		e.h.mu.Unlock()
 		switch {
 		case problem == "" && was != "":
@@ -294,5 +307,27 @@ func freeBytes(dir string) (uint64, error) {
 	return st.Bavail * uint64(st.Bsize), nil
 }
 
-// FreeBytes is the space available on the filesystem holding dir.
-func FreeBytes(dir string) (uint64, error) { return freeBytes(dir) }
+// StoreFree is the room left for the embedded store: the free space of its
+// filesystem, or less when JetStream's own store limit leaves less. It
+// fails for an external engine, whose disks Ferry cannot see.
+func (e *Engine) StoreFree() (uint64, error) {
+	if e.srv == nil {
+		return 0, errors.New("the store is on an external NATS cluster")
+	}
+	free, err := freeBytes(e.storeDir())
+	if err != nil {
+		return 0, err
+	}
+	info, err := e.srv.Jsz(nil)
+	if err != nil {
+		return 0, err
+	}
+	if limit := info.Config.MaxStore; limit > 0 {
+		left := uint64(0)
+		if uint64(limit) > info.Store {
+			left = uint64(limit) - info.Store
+		}
+		free = min(free, left)
+	}
+	return free, nil
+}

@@ -157,9 +157,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 			e.nc.Close()
 		}
 		if e.srv != nil {
-			e.srv.Shutdown()
+			// Shutdown flushes the store; on a stuck disk it may not
+			// return, so it is waited for only until ctx ends.
 			done := make(chan struct{})
-			go func() { e.srv.WaitForShutdown(); close(done) }()
+			go func() { e.srv.Shutdown(); e.srv.WaitForShutdown(); close(done) }()
 			select {
 			case <-done:
 			case <-ctx.Done():

@@ -95,6 +95,8 @@ func (g guardedJS) Publish(ctx context.Context, subject string, data []byte, opt
 	if err := g.e.broken(); err != nil {
 		return nil, err
 	}
+	ctx, done := g.e.watched(ctx)
+	defer done()
 	ack, err := g.JetStream.Publish(ctx, subject, data, opts...)
 	return ack, g.e.check(err)
 }
@@ -103,12 +105,33 @@ func (g guardedJS) PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstr
 	if err := g.e.broken(); err != nil {
 		return nil, err
 	}
+	ctx, done := g.e.watched(ctx)
+	defer done()
 	ack, err := g.JetStream.PublishMsg(ctx, msg, opts...)
 	return ack, g.e.check(err)
 }
 
+// watched returns ctx, ended early when the store is found unable to
+// write (a write the store will never answer then fails at once).
+func (e *Engine) watched(ctx context.Context) (context.Context, func()) {
+	e.h.mu.Lock()
+	epoch := e.h.epoch
+	e.h.mu.Unlock()
+	if epoch == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(epoch, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
 // check notes a write's outcome and marks errors that mean "unavailable".
 func (e *Engine) check(err error) error {
+	if err != nil {
+		if b := e.broken(); b != nil {
+			return b
+		}
+	}
 	e.noteWrite(err)
 	if IsUnavailable(err) {
 		return &unavailableError{err: err}

@@ -62,14 +62,22 @@ type Config struct {
 	// OpenTelemetry span (OTLP/HTTP JSON, e.g. http://127.0.0.1:4318).
 	OTLPEndpoint string
 	// HistoryRetention is how long invocation histories are kept
-	// (default 24 h; the history is also bounded to 1 GiB).
+	// (default 24 h).
 	HistoryRetention time.Duration
+	// HistoryMax bounds the invocation history's size (default: a tenth
+	// of the store's free space, between 16 MiB and 1 GiB).
+	HistoryMax int64
+	// ShutdownTimeout bounds Close in the server commands (default 10 s).
+	ShutdownTimeout time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
 	// NATSListen opens the embedded NATS server's client port (off by
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string
 	NATSURL    string
+	// NATSConfig is nats-server configuration text for the embedded
+	// engine (e.g. a store limit).
+	NATSConfig string
 	Logger     *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
@@ -161,9 +169,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.Engine = natsjs.New(natsjs.Config{
 		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Logger: log,
+		ServerConfig: cfg.NATSConfig,
 	})
 	m.Functions = catalog.New(m.Engine, log)
-	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention})
+	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention, MaxBytes: cfg.HistoryMax})
 	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
 	m.Logs = logtail.New(1000)
 	onLog := m.Logs.Add

@@ -43,6 +43,8 @@ type serverFlags struct {
 	natsURL     string
 	auth        bool
 	accessKeys  []string
+	historyMax  string
+	shutdown    time.Duration
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -62,6 +64,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
+	f.registerEngine(fs)
 }
 
 func (f *serverFlags) config() (Config, error) {
@@ -76,11 +79,19 @@ func (f *serverFlags) config() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	historyMax, err := parseSize("--history-max", f.historyMax)
+	if err != nil {
+		return Config{}, err
+	}
+	if f.shutdown <= 0 {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--shutdown-timeout must be > 0, got %v", f.shutdown)
+	}
 	return Config{
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
 		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
+		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -26,7 +25,7 @@ func newServerCommand() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "ferry: AWS APIs on %s, dashboard %s/_ferry/, gateway %s (data in %s)\n",
 				m.APIURL(), m.APIURL(), m.Gateway.URL(), cfg.DataDir)
 			<-cmd.Context().Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout())
 			defer cancel()
 			return m.Close(ctx)
 		},
