@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
@@ -79,9 +82,15 @@ func TestStoreFullRefusesWritesAndRecovers(t *testing.T) {
 	}
 	lc := lambdaClient(m)
 	createFunction(t, lc, nodeFn("pay"))
-	qc := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.APIURL()),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), RetryMaxAttempts: 1})
+	ep, creds := aws.String(m.APIURL()), credentials.NewStaticCredentialsProvider("test", "test", "")
+	qc := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})
+	tc := sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})
+	eb := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})
 	q, err := qc.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := tc.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("payments")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +125,16 @@ func TestStoreFullRefusesWritesAndRecovers(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(serr, &ae) || ae.ErrorCode() != "ServiceUnavailable" || !errors.As(serr, &re) || re.HTTPStatusCode() != 503 {
 		t.Fatalf("SQS SendMessage on a full store: %v; want 503 ServiceUnavailable", serr)
+	}
+	_, perr := tc.Publish(context.Background(), &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("paid")})
+	if !errors.As(perr, &ae) || ae.ErrorCode() != "ServiceUnavailable" || !errors.As(perr, &re) || re.HTTPStatusCode() != 503 {
+		t.Errorf("SNS Publish on a full store: %v; want 503 ServiceUnavailable", perr)
+	}
+	_, eerr := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("shop"), DetailType: aws.String("paid"), Detail: aws.String(`{"id":1}`)}}})
+	var ie *ebtypes.InternalException
+	if !errors.As(eerr, &ie) || !errors.As(eerr, &re) || re.HTTPStatusCode() != 503 {
+		t.Errorf("EventBridge PutEvents on a full store: %v; want 503 InternalException", eerr)
 	}
 	if got := httpStatus(t, m.APIURL()+"/readyz"); got != 503 {
 		t.Errorf("/readyz on a full store: %d, want 503", got)
