@@ -73,3 +73,26 @@ func TestConnectionSurvivesFatalServerError(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthReportsClosedConnection closes the engine's connection (as the
+// NATS client does on an error it does not survive): Healthy and Ready
+// report it.
+func TestHealthReportsClosedConnection(t *testing.T) {
+	t.Parallel()
+	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(ctx)
+	if err := e.Healthy(); err != nil {
+		t.Fatalf("Healthy on a fresh engine: %v", err)
+	}
+	e.Conn().Close()
+	if err := e.Healthy(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Healthy with a closed connection: %v", err)
+	}
+	if err := e.Ready(ctx); err == nil {
+		t.Error("Ready with a closed connection")
+	}
+}

@@ -80,6 +80,9 @@ func TestStoreFullRefusesWritesAndRecovers(t *testing.T) {
 	if disk.Kind == smalldisk.Limited {
 		t.Logf("mounting is not permitted here; the store is bounded by JetStream's limit instead")
 	}
+	if got := m.History.MaxBytes(); got >= 1<<30 {
+		t.Errorf("history takes %d bytes of a 64 MiB store", got)
+	}
 	lc := lambdaClient(m)
 	createFunction(t, lc, nodeFn("pay"))
 	ep, creds := aws.String(m.APIURL()), credentials.NewStaticCredentialsProvider("test", "test", "")
