@@ -103,6 +103,7 @@ type Engine struct {
 	writerDone  chan struct{}
 	writeCtx    context.Context
 	writeCancel context.CancelFunc
+	syncDropped int // set by the writer before writerDone closes
 
 	discardMu sync.Mutex
 }
@@ -188,9 +189,7 @@ func (e *Engine) writeSyncHistory() {
 		}
 		e.save(e.writeCtx, inv)
 	}
-	if dropped > 0 {
-		e.log.Warn("async: shutdown deadline passed; synchronous invocation histories not written", "dropped", dropped)
-	}
+	e.syncDropped = dropped
 }
 
 // StartWorkers starts a worker for every function; later functions get
@@ -253,9 +252,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 	select {
 	case <-e.writerDone:
 	case <-ctx.Done():
-		cut = append(cut, "synchronous invocation histories dropped")
 		e.writeCancel()
 		<-e.writerDone
+	}
+	if e.syncDropped > 0 {
+		cut = append(cut, fmt.Sprintf("%d synchronous invocation histories not written", e.syncDropped))
 	}
 	e.writeCancel()
 	if len(cut) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,24 @@ func (cfg Config) shutdownTimeout() time.Duration {
 		return cfg.ShutdownTimeout
 	}
 	return DefaultShutdownTimeout
+}
+
+// engineReserve is the share of the shutdown time kept for closing the
+// store after every other part stopped (at most maxEngineReserve).
+const (
+	engineReserve    = 0.2
+	maxEngineReserve = 2 * time.Second
+)
+
+// beforeEngine is the context the parts stopped before the engine get: it
+// ends early enough to leave the engine time to close the store.
+func beforeEngine(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(time.Duration(float64(time.Until(deadline))*engineReserve), maxEngineReserve)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
 // sizeUnits are the suffixes parseSize accepts, longest first.
