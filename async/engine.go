@@ -169,6 +169,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("async: stream: %w", err)
 	}
 	e.js, e.stream = js, st
+	e.engine.OnRecover(e.refetch)
 	e.runCtx, e.cancel = context.WithCancel(context.Background())
 	e.syncHistory, e.writerDone = make(chan *ferry.Invocation, syncHistoryBuffer), make(chan struct{})
 	e.writeCtx, e.writeCancel = context.WithCancel(context.Background())
@@ -263,6 +264,28 @@ func (e *Engine) Stop(ctx context.Context) error {
 		return fmt.Errorf("async: stop: %w: %s", ctx.Err(), strings.Join(cut, "; "))
 	}
 	return nil
+}
+
+// refetch replaces every worker by a fresh one after the store restarted:
+// the old pull requests were lost with it and would otherwise hold each
+// worker until they expire. Running invocations go on.
+func (e *Engine) refetch() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.working || e.stopped {
+		return
+	}
+	for name, w := range e.workers {
+		w.stopFetching()
+		nw := newWorker(e, name, w.par)
+		e.workers[name] = nw
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			nw.run()
+		}()
+	}
+	e.log.Info("async: the store restarted; workers fetch again", "functions", len(e.workers))
 }
 
 // FunctionChanged adjusts the workers to a created, updated (fn != nil) or

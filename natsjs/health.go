@@ -62,6 +62,7 @@ type health struct {
 	// when it writes again.
 	epoch       context.Context
 	epochCancel context.CancelFunc
+	onRecover   []func()
 	stop        chan struct{}
 	done        chan struct{}
 }
@@ -258,6 +259,13 @@ func (e *Engine) watch(stop <-chan struct{}, done chan<- struct{}) {
 		e.cfg.Logger.Info("engine: space is free again; restarting JetStream", "free", free)
 		if err := e.restartJetStream(); err != nil {
 			e.cfg.Logger.Warn("engine: restarting JetStream failed; will retry", "err", err)
+			continue
+		}
+		e.h.mu.Lock()
+		fs := e.h.onRecover
+		e.h.mu.Unlock()
+		for _, f := range fs {
+			f()
 		}
 	}
 }
@@ -271,6 +279,16 @@ func (e *Engine) storeProblem() string {
 		return h.Error
 	}
 	return ""
+}
+
+// OnRecover registers f to run (on the engine's watch goroutine, so
+// briefly) each time the embedded engine restarted JetStream after the
+// store could not write. Pull requests waiting on consumers then are lost
+// (they end only at their expiry): a service renews them in f.
+func (e *Engine) OnRecover(f func()) {
+	e.h.mu.Lock()
+	defer e.h.mu.Unlock()
+	e.h.onRecover = append(e.h.onRecover, f)
 }
 
 // restartJetStream turns JetStream on again with the options it started

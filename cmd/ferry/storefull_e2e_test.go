@@ -70,8 +70,8 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 // (so it also starts with far less than 1 GiB free), fills it, and checks
 // that the APIs refuse writes with the protocols' service-unavailable
 // errors while /readyz answers 503, then frees the space and checks that
-// within seconds, without a restart, invokes and sends are accepted and
-// /readyz answers 200.
+// within seconds, without a restart, invokes and sends are accepted, an
+// accepted event runs, and /readyz answers 200.
 func TestStoreFullRefusesWritesAndRecovers(t *testing.T) {
 	t.Parallel()
 	disk := smalldisk.New(t, 64<<20)
@@ -155,7 +155,18 @@ func TestStoreFullRefusesWritesAndRecovers(t *testing.T) {
 	if _, err := qc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("after")}); err != nil {
 		t.Errorf("SQS SendMessage after space is freed: %v", err)
 	}
-	invokeAsync(t, lc, "pay", map[string]any{"id": "after"})
+	id := invokeAsync(t, lc, "pay", map[string]any{"id": "after"})
+	took = eventually(t, 8*time.Second, "the event accepted after recovery runs", func() error {
+		inv, err := m.History.GetInvocation(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		if !inv.Done {
+			return errors.New("not done")
+		}
+		return nil
+	})
+	t.Logf("the event accepted after recovery ran in %s", took.Round(time.Millisecond))
 }
 
 // testWriter sends server logs to the test log.
