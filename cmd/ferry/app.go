@@ -261,20 +261,21 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close stops every started part in reverse order: front doors first, then
 // the async workers (running invocations finish until shortly before ctx
-// ends), the function instances, the services and finally the engine,
-// which keeps the rest of ctx to close the store cleanly.
+// ends), the function instances, the services and finally the engine; the
+// parts after the async engine keep the rest of ctx to kill instances and
+// close the store cleanly.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
-	partsCtx, cancel := beforeEngine(ctx)
+	inFlightCtx, cancel := beforeEngine(ctx)
 	defer cancel()
+	stopCtx := inFlightCtx
 	for i := len(m.started) - 1; i >= 0; i-- {
 		p := m.started[i]
-		stopCtx := partsCtx
-		if p.name == "engine" {
-			stopCtx = ctx
-		}
 		if err := p.stop(stopCtx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+		}
+		if p.name == "async" {
+			stopCtx = ctx
 		}
 	}
 	m.started = nil

@@ -30,15 +30,17 @@ func (cfg Config) shutdownTimeout() time.Duration {
 	return DefaultShutdownTimeout
 }
 
-// engineReserve is the share of the shutdown time kept for closing the
-// store after every other part stopped (at most maxEngineReserve).
+// engineReserve is the share of the shutdown time kept for what follows
+// the in-flight work: killing function instances and closing the store
+// (at most maxEngineReserve).
 const (
 	engineReserve    = 0.2
 	maxEngineReserve = 2 * time.Second
 )
 
-// beforeEngine is the context the parts stopped before the engine get: it
-// ends early enough to leave the engine time to close the store.
+// beforeEngine is the context of the parts with in-flight work to finish
+// (front doors, topics, buses, the async engine): it ends early enough to
+// leave time to kill function instances and close the store.
 func beforeEngine(ctx context.Context) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
