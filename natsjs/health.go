@@ -145,6 +145,9 @@ func (e *Engine) Ready(ctx context.Context) error {
 	if _, err := e.js.AccountInfo(ctx); err != nil {
 		return fmt.Errorf("JetStream not answering: %w", err)
 	}
+	if free, err := e.StoreFree(); err == nil && free == 0 {
+		return errors.New("store full: no space left for the store")
+	}
 	if full != nil {
 		if err := e.probe(ctx); err != nil {
 			return fmt.Errorf("store full: %w", err)

@@ -90,6 +90,12 @@ func storeFullRecovers(t *testing.T, disk *smalldisk.Disk) {
 	}
 
 	disk.Fill(t, e.JetStream())
+	if disk.Kind == smalldisk.Mounted {
+		// No space left: not ready even before a write fails.
+		if err := e.Ready(ctx); err == nil {
+			t.Error("ready with no space left, before any write failed")
+		}
+	}
 	var werr error
 	payload := bytes.Repeat([]byte("x"), 64<<10)
 	waitFor(t, 10*time.Second, "publish on a full store", func() error {
