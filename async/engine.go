@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,9 +96,14 @@ type Engine struct {
 	wg      sync.WaitGroup
 
 	// syncHistory carries synchronous invocations' histories to a writer
-	// goroutine, off the caller's path.
+	// goroutine, off the caller's path. writeCtx ends when Stop's deadline
+	// passes: the histories still waiting are then dropped (they are a read
+	// model; no event waits on them).
 	syncHistory chan *ferry.Invocation
 	writerDone  chan struct{}
+	writeCtx    context.Context
+	writeCancel context.CancelFunc
+	syncDropped int // set by the writer before writerDone closes
 
 	discardMu sync.Mutex
 }
@@ -163,20 +169,28 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("async: stream: %w", err)
 	}
 	e.js, e.stream = js, st
+	e.engine.OnRecover(e.refetch)
 	e.runCtx, e.cancel = context.WithCancel(context.Background())
 	e.syncHistory, e.writerDone = make(chan *ferry.Invocation, syncHistoryBuffer), make(chan struct{})
+	e.writeCtx, e.writeCancel = context.WithCancel(context.Background())
 	go e.writeSyncHistory()
 	e.started = true
 	return nil
 }
 
 // writeSyncHistory stores synchronous invocations' histories until Stop
-// closes the channel.
+// closes the channel; after Stop's deadline it drops the rest.
 func (e *Engine) writeSyncHistory() {
 	defer close(e.writerDone)
+	dropped := 0
 	for inv := range e.syncHistory {
-		e.save(context.Background(), inv)
+		if e.writeCtx.Err() != nil {
+			dropped++
+			continue
+		}
+		e.save(e.writeCtx, inv)
 	}
+	e.syncDropped = dropped
 }
 
 // StartWorkers starts a worker for every function; later functions get
@@ -201,7 +215,10 @@ func (e *Engine) StartWorkers(ctx context.Context) error {
 }
 
 // Stop stops fetching, lets running invocations finish until ctx ends, then
-// cancels the rest (their events are redelivered after a restart).
+// cancels the rest (their events are not acknowledged, so they are
+// redelivered after a restart), and writes the synchronous invocations'
+// histories still waiting until ctx ends (the rest are dropped). It returns
+// soon after ctx ends, however slow the store.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	if !e.started || e.stopped {
@@ -218,11 +235,13 @@ func (e *Engine) Stop(ctx context.Context) error {
 	for _, w := range ws {
 		w.stopFetching()
 	}
+	var cut []string
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
+		cut = append(cut, "running invocations cancelled (their events run again after a restart)")
 		e.cancel()
 		<-done
 	}
@@ -231,8 +250,42 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.js = nil
 	close(e.syncHistory)
 	e.mu.Unlock()
-	<-e.writerDone
+	select {
+	case <-e.writerDone:
+	case <-ctx.Done():
+		e.writeCancel()
+		<-e.writerDone
+	}
+	if e.syncDropped > 0 {
+		cut = append(cut, fmt.Sprintf("%d synchronous invocation histories not written", e.syncDropped))
+	}
+	e.writeCancel()
+	if len(cut) > 0 {
+		return fmt.Errorf("async: stop: %w: %s", ctx.Err(), strings.Join(cut, "; "))
+	}
 	return nil
+}
+
+// refetch replaces every worker by a fresh one after the store restarted:
+// the old pull requests were lost with it and would otherwise hold each
+// worker until they expire. Running invocations go on.
+func (e *Engine) refetch() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.working || e.stopped {
+		return
+	}
+	for name, w := range e.workers {
+		w.stopFetching()
+		nw := newWorker(e, name, w.par)
+		e.workers[name] = nw
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			nw.run()
+		}()
+	}
+	e.log.Info("async: the store restarted; workers fetch again", "functions", len(e.workers))
 }
 
 // FunctionChanged adjusts the workers to a created, updated (fn != nil) or

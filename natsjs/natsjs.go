@@ -54,6 +54,7 @@ type Engine struct {
 	once sync.Once
 	// credsPath is the credentials file of the embedded server's clients.
 	credsPath string
+	h         health
 }
 
 // MaxPayload is the engine's message size limit; AWS limits are enforced above it.
@@ -77,7 +78,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		nc, err := nats.Connect(e.cfg.URL, append(auth, nats.Name("ferry"), nats.MaxReconnects(-1))...)
+		nc, err := nats.Connect(e.cfg.URL, append(auth, e.connOptions()...)...)
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
 		}
@@ -99,7 +100,6 @@ func (e *Engine) Start(ctx context.Context) error {
 	opts.JetStream = true
 	opts.StoreDir = store
 	opts.NoSigs = true
-	opts.NoLog = true
 	opts.MaxPayload = MaxPayload
 	opts.SyncAlways = e.cfg.SyncAlways
 	if e.cfg.SyncInterval > 0 {
@@ -125,13 +125,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("embedded NATS: %w", err)
 	}
+	srv.SetLoggerV2(serverLog{e.cfg.Logger}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		srv.Shutdown()
 		return errors.New("embedded NATS did not become ready in 30s")
 	}
 	e.srv = srv
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ferry"), nats.UserInfo(creds.User, creds.Password))
+	nc, err := nats.Connect("", append(e.connOptions(), nats.InProcessServer(inProcess{srv, e.cfg.Logger}), nats.ReconnectWait(100*time.Millisecond), nats.UserInfo(creds.User, creds.Password))...)
 	if err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("connect to embedded NATS: %w", err)
@@ -143,6 +144,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	// Wait until JetStream answers (stream recovery after restart).
 	for {
 		if _, err := e.js.AccountInfo(ctx); err == nil {
+			e.startWatch(opts)
 			return nil
 		} else if ctx.Err() != nil {
 			e.Stop(context.Background())
@@ -158,21 +160,23 @@ func (e *Engine) attach(nc *nats.Conn) error {
 		nc.Close()
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	e.nc, e.js = nc, js
+	e.nc, e.js = nc, guardedJS{js, e}
 	return nil
 }
 
 // Stop closes the connection and shuts the embedded server down. Idempotent.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.once.Do(func() {
+		e.stopWatch()
 		if e.nc != nil {
 			_ = e.nc.Drain()
 			e.nc.Close()
 		}
 		if e.srv != nil {
-			e.srv.Shutdown()
+			// Shutdown flushes the store; on a stuck disk it may not
+			// return, so it is waited for only until ctx ends.
 			done := make(chan struct{})
-			go func() { e.srv.WaitForShutdown(); close(done) }()
+			go func() { e.srv.Shutdown(); e.srv.WaitForShutdown(); close(done) }()
 			select {
 			case <-done:
 			case <-ctx.Done():

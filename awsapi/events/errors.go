@@ -52,7 +52,7 @@ var errorTable = map[errorKey]wireError{
 	{"", eUnsupported}:                  validation,
 	{"", ferry.ECONFLICT}:               concurrentChange,
 	{"", ferry.ETHROTTLED}:              {http.StatusBadRequest, "ThrottlingException"},
-	{"", ferry.EUNAVAILABLE}:            internalException,
+	{"", ferry.EUNAVAILABLE}:            {http.StatusServiceUnavailable, "InternalException"},
 	{"", eUnknownOperation}:             {http.StatusBadRequest, "UnknownOperationException"},
 	{"", eSerialization}:                {http.StatusBadRequest, "SerializationException"},
 	{"", eBadPattern}:                   {http.StatusBadRequest, "InvalidEventPatternException"},

@@ -51,6 +51,9 @@ func (a *API) putEvents(ctx context.Context, req *putEventsRequest) (putEventsRe
 	if err != nil {
 		return putEventsResponse{}, err
 	}
+	if err := allUnavailable(res); err != nil {
+		return putEventsResponse{}, err
+	}
 	out := putEventsResponse{Entries: make([]putEventsResult, len(res))}
 	for i, r := range res {
 		if r.ErrorCode != "" {
@@ -84,4 +87,20 @@ func (a *API) testEventPattern(_ context.Context, req *testEventPatternRequest) 
 		return testEventPatternResponse{}, err
 	}
 	return testEventPatternResponse{Result: ok}, nil
+}
+
+// allUnavailable is the request's error when no entry could be stored
+// because the store is unavailable (full, or not answering): the whole
+// call then fails with a 503, which clients retry, rather than succeed
+// with every entry failed.
+func allUnavailable(res []bus.EntryResult) error {
+	for _, r := range res {
+		if r.ErrorCode != ferry.EUNAVAILABLE {
+			return nil
+		}
+	}
+	if len(res) == 0 {
+		return nil
+	}
+	return ferry.Errorf(ferry.EUNAVAILABLE, "%s", res[0].ErrorMessage)
 }

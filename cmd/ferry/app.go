@@ -65,8 +65,13 @@ type Config struct {
 	// OpenTelemetry span (OTLP/HTTP JSON, e.g. http://127.0.0.1:4318).
 	OTLPEndpoint string
 	// HistoryRetention is how long invocation histories are kept
-	// (default 24 h; the history is also bounded to 1 GiB).
+	// (default 24 h).
 	HistoryRetention time.Duration
+	// HistoryMax bounds the invocation history's size (default: a tenth
+	// of the store's free space, between 16 MiB and 1 GiB).
+	HistoryMax int64
+	// ShutdownTimeout bounds Close in the server commands (default 10 s).
+	ShutdownTimeout time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
 	// NATSListen opens the embedded NATS server's client port (off by
@@ -76,7 +81,10 @@ type Config struct {
 	// Limits bound the API and gateway listeners: timeouts and how many
 	// connections are open at once (defaults in ferry.ServerLimits).
 	Limits ferry.ServerLimits
-	Logger *slog.Logger
+	// NATSConfig is nats-server configuration text for the embedded
+	// engine (e.g. a store limit).
+	NATSConfig string
+	Logger     *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
 
@@ -189,9 +197,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.Engine = natsjs.New(natsjs.Config{
 		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Auth: cfg.NATSAuth, Logger: log,
+		ServerConfig: cfg.NATSConfig,
 	})
 	m.Functions = catalog.New(m.Engine, log)
-	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention})
+	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention, MaxBytes: cfg.HistoryMax})
 	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
 	m.Logs = logtail.New(1000)
 	onLog := m.Logs.Add
@@ -282,14 +291,22 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // Close stops every started part in reverse order: front doors first, then
-// the async workers (running invocations finish until ctx ends), the
-// function instances, the services and finally the engine.
+// the async workers (running invocations finish until shortly before ctx
+// ends), the function instances, the services and finally the engine; the
+// parts after the async engine keep the rest of ctx to kill instances and
+// close the store cleanly.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	inFlightCtx, cancel := beforeEngine(ctx)
+	defer cancel()
+	stopCtx := inFlightCtx
 	for i := len(m.started) - 1; i >= 0; i-- {
 		p := m.started[i]
-		if err := p.stop(ctx); err != nil {
+		if err := p.stop(stopCtx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+		}
+		if p.name == "async" {
+			stopCtx = ctx
 		}
 	}
 	m.started = nil

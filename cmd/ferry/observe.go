@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ferry-run/ferry/metrics"
 	"github.com/ferry-run/ferry/queue"
@@ -69,13 +70,22 @@ func (m *Main) queueState(ctx context.Context, name string) (queueState, error) 
 		delayed: n(queue.AttrNumDelayed)}, nil
 }
 
-// healthz answers while the process serves; readyz once every part started.
+// healthz answers 200 while the engine connection is usable (503 while it
+// is closed, or lost for longer than a short grace); readyz answers 200
+// while the engine takes writes (503 while the store is full or JetStream
+// is off or not answering).
 func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
+	if err := m.Engine.Healthy(); err != nil {
+		http.Error(w, "engine: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	w.Write([]byte("ok\n"))
 }
 
 func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
-	if _, err := m.Engine.JetStream().AccountInfo(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := m.Engine.Ready(ctx); err != nil {
 		http.Error(w, "engine not ready: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}

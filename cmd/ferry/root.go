@@ -46,6 +46,8 @@ type serverFlags struct {
 	limits      ferry.ServerLimits
 	natsAuth    natsFlags
 	origins     []string
+	historyMax  string
+	shutdown    time.Duration
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -68,6 +70,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
 	f.registerLimits(fs)
 	f.natsAuth.register(fs)
+	f.registerEngine(fs)
 }
 
 func (f *serverFlags) config() (Config, error) {
@@ -86,12 +89,20 @@ func (f *serverFlags) config() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	historyMax, err := parseSize("--history-max", f.historyMax)
+	if err != nil {
+		return Config{}, err
+	}
+	if f.shutdown <= 0 {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--shutdown-timeout must be > 0, got %v", f.shutdown)
+	}
 	return Config{
 		DataDir: f.dataDir, APIAddr: f.apiAddr, GatewayAddr: f.gatewayAddr, ClockScale: f.clockScale,
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
+		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -29,7 +28,7 @@ func newServerCommand() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "ferry:", b)
 			}
 			<-cmd.Context().Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout())
 			defer cancel()
 			return m.Close(ctx)
 		},

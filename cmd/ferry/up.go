@@ -76,7 +76,7 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 				return err
 			}
 			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout())
 				defer cancel()
 				m.Close(ctx)
 			}()
