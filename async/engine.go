@@ -9,8 +9,9 @@
 // holds the message while it runs the function (heartbeating the ack
 // deadline), writes the decided outcome to the invocation history, makes
 // every delivery with a deduplication id, and only then acks. A crash at any
-// point redelivers the event; the history tells the next worker how far the
-// previous one got.
+// point redelivers the event; the engine's journal (journal.go) tells the
+// next worker how far the previous one got. See finish.go for why no
+// record is delivered twice across crashes.
 package async
 
 import (
@@ -63,6 +64,17 @@ type Options struct {
 	// tried before it is given up (and left visible on the invocation).
 	// Default 3.
 	DeliveryRounds int
+	// JournalRetention is how long a journal entry is kept (default
+	// DefaultJournalRetention); it must outlast an event's maximum age plus
+	// its retries and delivery rounds.
+	JournalRetention time.Duration
+	// JournalMaxBytes caps the journal bucket (0: no cap). When the journal
+	// refuses a write the event is put back, never run on unjournaled.
+	JournalMaxBytes int64
+	// Fault, when set, is called at named points of the finish path; crash
+	// tests use it to kill the process there. Points: "record-published"
+	// (a record was delivered, its delivery not yet journaled).
+	Fault func(point string)
 	// Observer, when set, receives each run's duration and each async
 	// event's age at the start of a run.
 	Observer Observer
@@ -84,6 +96,9 @@ type Engine struct {
 	router ferry.OutcomeRouter
 	log    *slog.Logger
 	stats  *Stats
+
+	// journal holds each async event's progress (journal.go).
+	journal jetstream.KeyValue
 
 	mu      sync.Mutex
 	started bool
@@ -125,6 +140,9 @@ func New(e *natsjs.Engine, opts Options) *Engine {
 	if opts.DeliveryRounds <= 0 {
 		opts.DeliveryRounds = 3
 	}
+	if opts.JournalRetention <= 0 {
+		opts.JournalRetention = DefaultJournalRetention
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -161,6 +179,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("async: stream: %w", err)
+	}
+	if err := e.openJournal(ctx); err != nil {
+		return err
 	}
 	e.js, e.stream = js, st
 	e.runCtx, e.cancel = context.WithCancel(context.Background())

@@ -53,7 +53,7 @@ func (r *recordingRouter) Plan(o *ferry.Outcome) []ferry.Delivery {
 	return []ferry.Delivery{{Kind: ferry.DeliveryOnSuccess, Target: "arn:aws:sqs:us-east-1:000000000000:ok"}}
 }
 
-func (r *recordingRouter) Deliver(_ context.Context, o *ferry.Outcome, _ ferry.Delivery) error {
+func (r *recordingRouter) Deliver(_ context.Context, o *ferry.Outcome, _ *ferry.Delivery) error {
 	r.mu.Lock()
 	r.tries++
 	fail := r.tries <= r.failUntil

@@ -118,8 +118,8 @@ func sameJSON(t *testing.T, got, want string) {
 func deliverAll(t *testing.T, r *destination.Router, o *ferry.Outcome) []ferry.Delivery {
 	t.Helper()
 	plan := r.Plan(o)
-	for _, d := range plan {
-		if err := r.Deliver(context.Background(), o, d); err != nil {
+	for i := range plan {
+		if err := r.Deliver(context.Background(), o, &plan[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,16 +278,16 @@ func TestDeliveryErrorsNameTheTarget(t *testing.T) {
 	r, rec := setup(t)
 	rec.err = errors.New("queue paymentsNotification does not exist")
 	o := outcome(ferry.ConditionSuccess, queueOK, "")
-	err := r.Deliver(context.Background(), o, r.Plan(o)[0])
+	err := r.Deliver(context.Background(), o, &r.Plan(o)[0])
 	if err == nil || !strings.Contains(err.Error(), queueOK) {
 		t.Fatalf("err = %v, want it to name %s", err, queueOK)
 	}
 	bare := destination.New(ferry.DefaultRealm, destination.Targets{})
-	if err := bare.Deliver(context.Background(), o, bare.Plan(o)[0]); err == nil {
+	if err := bare.Deliver(context.Background(), o, &bare.Plan(o)[0]); err == nil {
 		t.Fatal("delivery without a queue service succeeded")
 	}
 	bad := outcome(ferry.ConditionSuccess, "arn:aws:s3:::bucket", "")
-	if err := r.Deliver(context.Background(), bad, r.Plan(bad)[0]); ferry.ErrorCode(err) != ferry.EINVALID {
+	if err := r.Deliver(context.Background(), bad, &r.Plan(bad)[0]); ferry.ErrorCode(err) != ferry.EINVALID {
 		t.Fatalf("bucket OnSuccess: %v, want EINVALID", err)
 	}
 }
