@@ -144,9 +144,13 @@ func (s *Service) deliver(ctx context.Context, q *queue, m jetstream.Msg, vis ti
 		}
 	}
 	h := m.Headers()
+	dedupID := ""
+	if h.Get(hdrDedup) != "" {
+		dedupID = h.Get(hdrID)
+	}
 	fm := ferry.Message{
 		MessageID:     h.Get(hdrID),
-		ReceiptHandle: s.sign(q.def.Name, m.Reply()),
+		ReceiptHandle: s.sign(q.def.Name, m.Reply(), dedupID),
 		Body:          string(m.Data()),
 		MD5OfBody:     md5Hex(m.Data()),
 		ReceiveCount:  count,
@@ -187,7 +191,7 @@ func (s *Service) deadLetter(ctx context.Context, q *queue, m jetstream.Msg, met
 	out := nats.NewMsg(readySubject(dlq))
 	out.Data = m.Data()
 	for k, v := range m.Headers() {
-		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops {
+		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops || k == hdrDedup {
 			out.Header[k] = v
 		}
 	}
@@ -195,6 +199,11 @@ func (s *Service) deadLetter(ctx context.Context, q *queue, m jetstream.Msg, met
 	out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("dlq.%s.%d", q.def.Name, meta.Sequence.Stream))
 	if _, err := s.js.PublishMsg(ctx, out); err != nil {
 		return fmt.Errorf("move message to dead-letter queue %q: %w", dlq, err)
+	}
+	if m.Headers().Get(hdrDedup) != "" {
+		if err := s.mark(ctx, m.Headers().Get(hdrID), markDeleted); err != nil {
+			return err
+		}
 	}
 	if err := m.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("ack dead-lettered message: %w", err)
