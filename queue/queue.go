@@ -101,6 +101,7 @@ type Service struct {
 	dedupTTL  time.Duration
 	dupWindow time.Duration
 	dedup     jetstream.KeyValue
+	receives  jetstream.KeyValue
 	faultHook func(string)
 
 	mu      sync.RWMutex
@@ -156,6 +157,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.openDedup(ctx); err != nil {
+		return err
+	}
+	if err := s.openReceives(ctx); err != nil {
 		return err
 	}
 	w, err := kv.WatchAll(ctx)

@@ -105,6 +105,7 @@ func (s *Service) DeleteMessage(ctx context.Context, queue, receiptHandle string
 	if err := s.request(ctx, h.reply, []byte("+ACK")); err != nil {
 		return fmt.Errorf("delete message from queue %q: %w", queue, err)
 	}
+	s.forgetReceives(ctx, queue, h.seq)
 	return nil
 }
 

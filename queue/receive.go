@@ -128,7 +128,11 @@ func (s *Service) deliver(ctx context.Context, q *queue, m jetstream.Msg, vis ti
 	if err != nil {
 		return ferry.Message{}, false, err
 	}
-	count := int(meta.NumDelivered)
+	count, err := s.countReceive(ctx, q.def.Name, meta.Sequence.Stream, int(meta.NumDelivered))
+	if err != nil {
+		_ = m.Nak()
+		return ferry.Message{}, false, err
+	}
 	if p := q.attr.Redrive; p != nil && count > p.MaxReceiveCount {
 		return ferry.Message{}, false, s.deadLetter(ctx, q, m, meta)
 	}
@@ -208,6 +212,7 @@ func (s *Service) deadLetter(ctx context.Context, q *queue, m jetstream.Msg, met
 	if err := m.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("ack dead-lettered message: %w", err)
 	}
+	s.forgetReceives(ctx, q.def.Name, meta.Sequence.Stream)
 	s.log.Debug("message dead-lettered", "queue", q.def.Name, "dlq", dlq, "message", m.Headers().Get(hdrID))
 	return nil
 }

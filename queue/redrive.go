@@ -113,5 +113,6 @@ func (s *Service) move(ctx context.Context, dlq, dest string, sources []string, 
 	if err := m.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("ack moved message: %w", err)
 	}
+	s.forgetReceives(ctx, dlq, meta.Sequence.Stream)
 	return nil
 }

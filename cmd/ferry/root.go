@@ -43,6 +43,7 @@ type serverFlags struct {
 	natsURL     string
 	auth        bool
 	accessKeys  []string
+	ackWait     time.Duration
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -62,6 +63,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringArrayVar(&f.accessKeys, "access-key", nil, "ID:SECRET access key accepted when authentication is on (repeatable; env FERRY_ACCESS_KEYS=ID:SECRET,...)")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "open the embedded NATS client port on this address (off by default)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream cluster at this URL instead of the embedded server")
+	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
 func (f *serverFlags) config() (Config, error) {
@@ -81,7 +83,8 @@ func (f *serverFlags) config() (Config, error) {
 		Realm:      ferry.Realm{Region: f.region, Account: f.account},
 		NodeBinary: f.node, IdleTimeout: f.idle, SyncAlways: f.syncAlways,
 		NATSListen: f.natsListen, NATSURL: f.natsURL, Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		AsyncAckWait: f.ackWait,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
 
