@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -93,15 +94,23 @@ func (s *server) waitAsyncEmpty(t *testing.T, within time.Duration) {
 	}
 }
 
-// TestKill9BetweenRecordAndDone kills the server right after a destination
+// TestKill9Records runs the kill -9 tests of records and queue counts on
+// one built ferry binary.
+func TestKill9Records(t *testing.T) {
+	t.Parallel()
+	bin := buildFerry(t)
+	t.Run("between-record-and-done", func(t *testing.T) { t.Parallel(); testKill9BetweenRecordAndDone(t, bin) })
+	t.Run("receive-count", func(t *testing.T) { t.Parallel(); testKill9KeepsReceiveCount(t, bin) })
+	t.Run("soak", func(t *testing.T) { t.Parallel(); testKill9Soak(t, bin) })
+}
+
+// testKill9BetweenRecordAndDone kills the server right after a destination
 // record is stored and before the engine journals that delivery (and, in
 // the queue service, before the record's dedup marker says "stored"). In
 // the "consumed" cases the record is received and deleted before the kill,
 // so after the restart JetStream's duplicate window knows nothing of it.
 // Each case must end with exactly one record at the destination.
-func TestKill9BetweenRecordAndDone(t *testing.T) {
-	t.Parallel()
-	bin := buildFerry(t)
+func testKill9BetweenRecordAndDone(t *testing.T, bin string) {
 	for _, tc := range []struct {
 		point   string
 		consume bool
@@ -162,14 +171,12 @@ func TestKill9BetweenRecordAndDone(t *testing.T) {
 	}
 }
 
-// TestKill9KeepsReceiveCount: queue messages received and not deleted,
+// testKill9KeepsReceiveCount: queue messages received and not deleted,
 // then a kill -9 right after the receive and a restart, are received again
 // with their receive counts one higher. JetStream writes a consumer's
 // delivery counts at most every 100 ms, so the counts of messages received
 // just before a crash are Ferry's own.
-func TestKill9KeepsReceiveCount(t *testing.T) {
-	t.Parallel()
-	bin := buildFerry(t)
+func testKill9KeepsReceiveCount(t *testing.T, bin string) {
 	data := t.TempDir()
 	srv := startServer(t, bin, data, crashFlags...)
 	url := srv.queueURL(t, "work")
@@ -201,6 +208,156 @@ func TestKill9KeepsReceiveCount(t *testing.T) {
 	}
 }
 
-var _ = sync.Mutex{}
-var _ atomic.Int64
-var _ = lambda.InvokeInput{}
+// testKill9Soak invokes async events from several goroutines while a
+// consumer reads their records from a queue, and kills the server with
+// SIGKILL and restarts it a few times. Afterwards every accepted (202)
+// event has exactly one record. A record seen twice with receive count 1
+// would be a second copy; one seen again with a higher count is the same
+// message received again (its delete was lost in a kill).
+func testKill9Soak(t *testing.T, bin string) {
+	data := t.TempDir()
+	srv := startServer(t, bin, data, crashFlags...)
+	url := srv.queueURL(t, "soak")
+	c := srv.lambda()
+	createFunction(t, c, goFn(t, "pay"))
+	arn := ferry.DefaultRealm.QueueARN("soak")
+	putDestinations(t, c, "pay", 0, arn, arn)
+	var cur atomic.Pointer[server]
+	cur.Store(srv)
+
+	var (
+		mu       sync.Mutex
+		accepted = map[string]bool{}
+		firsts   = map[string]int{} // event id -> sightings with receive count 1
+		seen     = map[string]bool{}
+		next     atomic.Int64
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := next.Add(1)
+				id := fmt.Sprintf("s%05d", i)
+				payload := fmt.Sprintf(`{"id":%q,"amount":%d,"fail":%v,"sleepMs":5}`, id, i, i%7 == 0)
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				out, err := cur.Load().lambda().Invoke(ctx, &lambda.InvokeInput{
+					FunctionName: aws.String("pay"), InvocationType: "Event", Payload: []byte(payload)})
+				cancel()
+				if err == nil && out.StatusCode == 202 {
+					mu.Lock()
+					accepted[id] = true
+					mu.Unlock()
+					continue
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	consumerDone := make(chan struct{})
+	stopConsumer := make(chan struct{})
+	go func() {
+		defer close(consumerDone)
+		for {
+			select {
+			case <-stopConsumer:
+				return
+			default:
+			}
+			q := cur.Load().sqs()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
+			cancel()
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			for _, m := range out.Messages {
+				var rec map[string]any
+				if json.Unmarshal([]byte(*m.Body), &rec) != nil {
+					continue
+				}
+				id, _ := path(rec, "requestPayload", "id").(string)
+				mu.Lock()
+				seen[id] = true
+				if m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)] == "1" {
+					firsts[id]++
+				}
+				mu.Unlock()
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
+				cancel()
+			}
+		}
+	}()
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+		wg.Wait()
+		select {
+		case <-stopConsumer:
+		default:
+			close(stopConsumer)
+		}
+		<-consumerDone
+	}()
+
+	const kills = 3
+	for range kills {
+		time.Sleep(2 * time.Second)
+		cur.Load().kill()
+		cur.Store(startServer(t, bin, data, crashFlags...))
+	}
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+	last := cur.Load()
+	last.waitAsyncEmpty(t, 60*time.Second)
+	nc, err := nats.Connect("nats://" + last.nats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	deadline := time.Now().Add(30 * time.Second)
+	for last.streamMsgs(t, js, "FERRYQ_soak") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records never consumed", last.streamMsgs(t, js, "FERRYQ_soak"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	nc.Close()
+	close(stopConsumer)
+	<-consumerDone
+
+	mu.Lock()
+	defer mu.Unlock()
+	var lost, dup []string
+	for id := range accepted {
+		if !seen[id] {
+			lost = append(lost, id)
+		}
+	}
+	for id, n := range firsts {
+		if n > 1 {
+			dup = append(dup, fmt.Sprintf("%s x%d", id, n))
+		}
+	}
+	t.Logf("%d accepted, %d lost, %d duplicated (%d kills)", len(accepted), len(lost), len(dup), kills)
+	if len(accepted) == 0 {
+		t.Fatal("no event accepted")
+	}
+	if len(lost) > 0 || len(dup) > 0 {
+		t.Fatalf("lost %v; duplicated %v", lost, dup)
+	}
+}
