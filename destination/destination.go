@@ -6,6 +6,9 @@
 // Every delivery carries a deduplication id derived from the request id, the
 // delivery kind and the condition, so re-delivering an outcome after a crash
 // never produces a second record.
+//
+// A record larger than its target accepts is sent without its payloads,
+// with a note (Deliver), never dropped.
 package destination
 
 import (

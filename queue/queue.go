@@ -8,6 +8,9 @@
 // redrive to a dead-letter queue happens in this package on receive. Queue
 // definitions live in the ferry_queues key-value bucket, watched so every
 // node sees the same queues. No per-message state is kept in Go memory.
+// Two buckets keep what JetStream does not keep across a crash: durable
+// deduplication markers for messages sent with a DedupID (dedup.go) and
+// the receive count of each received message (receives.go).
 //
 // One stream per queue (rather than one stream with a subject per queue)
 // because retention (MaxAge), purge, deletion and the counters that back
