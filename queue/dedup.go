@@ -78,15 +78,18 @@ func (s *Service) openDedup(ctx context.Context) error {
 // behind when it must publish.
 func (s *Service) claim(ctx context.Context, queue, id string) (bool, error) {
 	for range 3 {
+		// The common case first: no marker yet.
+		b, _ := json.Marshal(marker{State: markPending, At: s.now().UnixMilli()})
+		_, err := s.dedup.Create(ctx, id, b)
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return false, fmt.Errorf("send to queue %q: dedup marker: %w", queue, err)
+		}
 		ent, err := s.dedup.Get(ctx, id)
 		if natsjs.IsNotFound(err) {
-			b, _ := json.Marshal(marker{State: markPending, At: s.now().UnixMilli()})
-			if _, err := s.dedup.Create(ctx, id, b); errors.Is(err, jetstream.ErrKeyExists) {
-				continue // a concurrent send of the same message
-			} else if err != nil {
-				return false, fmt.Errorf("send to queue %q: dedup marker: %w", queue, err)
-			}
-			return false, nil
+			continue // gone in between (expired)
 		}
 		if err != nil {
 			return false, fmt.Errorf("send to queue %q: dedup marker: %w", queue, err)
@@ -103,7 +106,9 @@ func (s *Service) claim(ctx context.Context, queue, id string) (bool, error) {
 			return false, err
 		}
 		if found {
-			s.mark(ctx, id, markStored)
+			if err := s.mark(ctx, id, markStored); err != nil {
+				s.log.Warn("send: dedup marker", "queue", queue, "err", err)
+			}
 		}
 		return found, nil
 	}
