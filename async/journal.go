@@ -23,8 +23,9 @@ const JournalBucket = "ferry_async_journal"
 const (
 	// DefaultJournalRetention keeps an entry well past the longest an event
 	// can live (6 h maximum event age, plus retries and delivery rounds),
-	// so a redelivery always finds what its earlier deliveries did.
-	DefaultJournalRetention = 7 * 24 * time.Hour
+	// so a redelivery always finds what its earlier deliveries did; only a
+	// server down for longer than that finds an entry expired.
+	DefaultJournalRetention = 24 * time.Hour
 )
 
 // openJournal creates or opens the journal bucket.

@@ -48,7 +48,7 @@ import (
 const DedupBucket = "ferry_queue_dedup"
 
 // DefaultDedupRetention is how long dedup markers are kept by default.
-const DefaultDedupRetention = 7 * 24 * time.Hour
+const DefaultDedupRetention = 24 * time.Hour
 
 // hdrDedup marks a message sent with a DedupID: deleting it writes its marker.
 const hdrDedup = "Ferry-Dedup"

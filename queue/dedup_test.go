@@ -147,3 +147,44 @@ func TestDedupResolvesInterruptedSend(t *testing.T) {
 		t.Fatalf("received %d copies of one record, want 1", len(got))
 	}
 }
+
+func TestReceiveCountsKeptUntilDelete(t *testing.T) {
+	t.Parallel()
+	r := startRestartable(t, queue.Options{Realm: ferry.DefaultRealm})
+	ctx := context.Background()
+	if _, err := r.svc.CreateQueue(ctx, "work", map[string]string{"VisibilityTimeout": "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.SendMessage(ctx, "work", ferry.OutgoingMessage{Body: "job"}); err != nil {
+		t.Fatal(err)
+	}
+	var last ferry.Message
+	for want := 1; want <= 3; want++ {
+		msgs, err := r.svc.ReceiveMessages(ctx, "work", ferry.ReceiveOptions{WaitTime: 2 * time.Second})
+		if err != nil || len(msgs) != 1 || msgs[0].ReceiveCount != want {
+			t.Fatalf("receive %d: %+v, %v", want, msgs, err)
+		}
+		last = msgs[0]
+	}
+	kv, err := r.e.JetStream().KeyValue(ctx, queue.ReceivesBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := kv.ListKeys(ctx); err != nil || len(keysOf(keys)) != 1 {
+		t.Fatalf("receive counts before delete: %v, %v", keysOf(keys), err)
+	}
+	if err := r.svc.DeleteMessage(ctx, "work", last.ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := kv.ListKeys(ctx); err != nil || len(keysOf(keys)) != 0 {
+		t.Fatalf("receive counts after delete: %v, %v", keysOf(keys), err)
+	}
+}
+
+func keysOf(l interface{ Keys() <-chan string }) []string {
+	var out []string
+	for k := range l.Keys() {
+		out = append(out, k)
+	}
+	return out
+}

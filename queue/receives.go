@@ -24,11 +24,15 @@ import (
 // existed). A message whose count cannot be stored is not returned.
 const ReceivesBucket = "ferry_queue_receives"
 
-// receivesTTL outlasts the longest queue retention (14 days).
-const receivesTTL = 15 * 24 * time.Hour
+// receivesTTL outlasts the longest queue retention (14 days); markerTTL is
+// how long the marker a delete leaves behind is kept.
+const (
+	receivesTTL = 15 * 24 * time.Hour
+	markerTTL   = time.Minute
+)
 
 func (s *Service) openReceives(ctx context.Context) error {
-	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: ReceivesBucket, History: 1, TTL: receivesTTL})
+	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: ReceivesBucket, History: 1, TTL: receivesTTL, LimitMarkerTTL: markerTTL})
 	if err != nil {
 		return err
 	}
@@ -58,9 +62,10 @@ func (s *Service) countReceive(ctx context.Context, queue string, seq uint64, de
 	return count, nil
 }
 
-// forgetReceives drops the receive count of a deleted message.
+// forgetReceives drops the receive count of a deleted message; the purge
+// marker goes after markerTTL, so deleted messages leave nothing behind.
 func (s *Service) forgetReceives(ctx context.Context, queue string, seq uint64) {
-	if err := s.receives.Delete(ctx, receivesKey(queue, seq)); err != nil {
+	if err := s.receives.Purge(ctx, receivesKey(queue, seq), jetstream.PurgeTTL(markerTTL)); err != nil {
 		s.log.Warn("forget receive count", "queue", queue, "seq", seq, "err", err)
 	}
 }
