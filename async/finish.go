@@ -67,6 +67,11 @@ func (e *Engine) finish(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		}
 		err := e.router.Deliver(ctx, o, &d)
 		d.At = time.Now().UTC()
+		if err != nil && ctx.Err() != nil {
+			// Stopping: not the target's failure; the event comes back.
+			_ = msg.Nak()
+			return
+		}
 		if err != nil {
 			tries++
 			maxTries = max(maxTries, tries)
