@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
@@ -94,4 +95,36 @@ func TestJournalWriteFailurePutsEventBack(t *testing.T) {
 		t.Fatalf("deliveries = %+v, want one", inv.Deliveries)
 	}
 	b.noOutcome(t, 300*time.Millisecond)
+}
+
+// TestDerivedEventRunsOnceAfterTheWindow: a function destination's event
+// (accepted with a deduplication id) that JetStream stores a second time,
+// as it does once its duplicate window no longer knows the first copy, is
+// recognised by the journal and not run again.
+func TestDerivedEventRunsOnceAfterTheWindow(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0.001, func(*ferry.Function, *ferry.InvokeRequest, int) (*ferry.Result, error) {
+		return ok(`"notified"`), nil
+	})
+	b.addFunction(t, &ferry.Function{Name: "notify"})
+	req := &ferry.InvokeRequest{RequestID: "0b7e1c7e-1d2a-5b8e-9a57-6f3c1d2e4a10", Dedup: true, Function: "notify", Payload: []byte(`{"record":1}`)}
+	if err := b.engine.InvokeAsync(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	b.outcome(t, 5*time.Second)
+	b.waitDone(t, req.RequestID)
+
+	// The second copy, stored under another Msg-Id as if the window had
+	// forgotten the first.
+	msg := nats.NewMsg("ferry.async.notify")
+	msg.Data = req.Payload
+	msg.Header.Set("Ferry-Request-Id", req.RequestID)
+	msg.Header.Set(jetstream.MsgIDHeader, req.RequestID+"-again")
+	if _, err := b.nats.JetStream().PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	b.noOutcome(t, 500*time.Millisecond)
+	if n := len(b.runner.callTimes(req.RequestID)); n != 1 {
+		t.Fatalf("function ran %d times for one derived event", n)
+	}
 }
