@@ -7,11 +7,15 @@
 // Durability: an event is stored (stream FERRY_ASYNC, one subject per
 // function, Nats-Msg-Id = request id) before InvokeAsync returns. A worker
 // holds the message while it runs the function (heartbeating the ack
-// deadline), writes the decided outcome to the invocation history, makes
-// every delivery with a deduplication id, and only then acks. A crash at any
-// point redelivers the event; the engine's journal (journal.go) tells the
-// next worker how far the previous one got. See finish.go for why no
-// record is delivered twice across crashes.
+// deadline), journals every step (attempts, throttles, the decided outcome,
+// each delivery) in its own key-value journal before it goes on, makes
+// every delivery with a deduplication id, and acks only after "done" is
+// journaled. A crash at any point redelivers the event; the journal
+// (journal.go) tells the next worker how far the previous one got, and a
+// journal write that fails puts the event back instead. The invocation
+// history is written from the journal for people to read; a full or failing
+// history changes nothing about retries. See finish.go for why no record is
+// delivered twice across crashes.
 package async
 
 import (
