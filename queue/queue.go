@@ -105,6 +105,7 @@ type Service struct {
 	dupWindow time.Duration
 	dedup     jetstream.KeyValue
 	receives  jetstream.KeyValue
+	startedAt time.Time // messages stored before may have been received by an earlier process
 	faultHook func(string)
 
 	mu      sync.RWMutex
@@ -164,6 +165,13 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	if err := s.openReceives(ctx); err != nil {
 		return err
+	}
+	if s.engine.Embedded() {
+		// The server's consumer state started with this process; an
+		// external server's may be older than it.
+		s.startedAt = s.now()
+	} else {
+		s.startedAt = time.Unix(1<<40, 0)
 	}
 	w, err := kv.WatchAll(ctx)
 	if err != nil {

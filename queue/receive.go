@@ -128,7 +128,7 @@ func (s *Service) deliver(ctx context.Context, q *queue, m jetstream.Msg, vis ti
 	if err != nil {
 		return ferry.Message{}, false, err
 	}
-	count, err := s.countReceive(ctx, q.def.Name, meta.Sequence.Stream, int(meta.NumDelivered))
+	count, err := s.countReceive(ctx, q.def.Name, meta.Sequence.Stream, meta.Timestamp, int(meta.NumDelivered))
 	if err != nil {
 		_ = m.Nak()
 		return ferry.Message{}, false, err

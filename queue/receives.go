@@ -43,18 +43,22 @@ func (s *Service) openReceives(ctx context.Context) error {
 func receivesKey(queue string, seq uint64) string { return queue + "." + strconv.FormatUint(seq, 10) }
 
 // countReceive records one more receive of a message and returns its
-// receive count.
-func (s *Service) countReceive(ctx context.Context, queue string, seq uint64, delivered int) (int, error) {
+// receive count. Only a message stored before this service started can have
+// been received by an earlier process, so only its stored count is read;
+// for the others JetStream's count, kept in memory since, is exact.
+func (s *Service) countReceive(ctx context.Context, queue string, seq uint64, stored time.Time, delivered int) (int, error) {
 	key := receivesKey(queue, seq)
 	count := delivered
-	ent, err := s.receives.Get(ctx, key)
-	switch {
-	case err == nil:
-		if c, _ := strconv.Atoi(string(ent.Value())); c+1 > count {
-			count = c + 1
+	if stored.Before(s.startedAt) {
+		ent, err := s.receives.Get(ctx, key)
+		switch {
+		case err == nil:
+			if c, _ := strconv.Atoi(string(ent.Value())); c+1 > count {
+				count = c + 1
+			}
+		case !natsjs.IsNotFound(err):
+			return 0, fmt.Errorf("receive count of message %d: %w", seq, err)
 		}
-	case !natsjs.IsNotFound(err):
-		return 0, fmt.Errorf("receive count of message %d: %w", seq, err)
 	}
 	if _, err := s.receives.Put(ctx, key, []byte(strconv.Itoa(count))); err != nil {
 		return 0, fmt.Errorf("receive count of message %d: %w", seq, err)
