@@ -62,6 +62,10 @@ type Delivery struct {
 	Target string    `json:"target"`
 	At     time.Time `json:"at"`
 	Error  string    `json:"error,omitempty"`
+	// Note says what was unusual about the delivery: the record's payloads
+	// were dropped to fit the target, or the delivery stands in for another
+	// that could not be made (and why).
+	Note string `json:"note,omitempty"`
 }
 
 // InvocationStore keeps invocation histories. Get returns ENOTFOUND.

@@ -26,8 +26,10 @@ func (o *Outcome) Failed() bool { return o.Condition != ConditionSuccess }
 // OutcomeRouter delivers an asynchronous invocation's outcome. Plan lists
 // the deliveries the outcome needs; Deliver makes one of them and must be
 // idempotent for the same outcome and delivery (a retried delivery after a
-// crash produces no second record).
+// crash produces no second record). A Note already set on d (why the
+// delivery stands in for another) travels with the record; Deliver sets
+// d.Note when it had to change the record to fit the target.
 type OutcomeRouter interface {
 	Plan(o *Outcome) []Delivery
-	Deliver(ctx context.Context, o *Outcome, d Delivery) error
+	Deliver(ctx context.Context, o *Outcome, d *Delivery) error
 }

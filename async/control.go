@@ -55,7 +55,7 @@ func (e *Engine) Pending(ctx context.Context, function string, max int) ([]Event
 		if raw.Sequence <= delivered {
 			ev.State = "running"
 		}
-		if inv, err := e.opts.History.GetInvocation(ctx, ev.RequestID); err == nil {
+		if inv, err := e.load(ctx, ev.RequestID); err == nil {
 			ev.Attempts, ev.Throttles = len(inv.Attempts), inv.Throttles
 		}
 		ev.Age = time.Since(ev.Accepted).Round(time.Millisecond).String()

@@ -7,10 +7,15 @@
 // Durability: an event is stored (stream FERRY_ASYNC, one subject per
 // function, Nats-Msg-Id = request id) before InvokeAsync returns. A worker
 // holds the message while it runs the function (heartbeating the ack
-// deadline), writes the decided outcome to the invocation history, makes
-// every delivery with a deduplication id, and only then acks. A crash at any
-// point redelivers the event; the history tells the next worker how far the
-// previous one got.
+// deadline), journals every step (attempts, throttles, the decided outcome,
+// each delivery) in its own key-value journal before it goes on, makes
+// every delivery with a deduplication id, and acks only after "done" is
+// journaled. A crash at any point redelivers the event; the journal
+// (journal.go) tells the next worker how far the previous one got, and a
+// journal write that fails puts the event back instead. The invocation
+// history is written from the journal for people to read; a full or failing
+// history changes nothing about retries. See finish.go for why no record is
+// delivered twice across crashes.
 package async
 
 import (
@@ -64,6 +69,17 @@ type Options struct {
 	// tried before it is given up (and left visible on the invocation).
 	// Default 3.
 	DeliveryRounds int
+	// JournalRetention is how long a journal entry is kept (default
+	// DefaultJournalRetention); it must outlast an event's maximum age plus
+	// its retries and delivery rounds.
+	JournalRetention time.Duration
+	// JournalMaxBytes caps the journal bucket (0: no cap). When the journal
+	// refuses a write the event is put back, never run on unjournaled.
+	JournalMaxBytes int64
+	// Fault, when set, is called at named points of the finish path; crash
+	// tests use it to kill the process there. Points: "record-published"
+	// (a record was delivered, its delivery not yet journaled).
+	Fault func(point string)
 	// Observer, when set, receives each run's duration and each async
 	// event's age at the start of a run.
 	Observer Observer
@@ -85,6 +101,9 @@ type Engine struct {
 	router ferry.OutcomeRouter
 	log    *slog.Logger
 	stats  *Stats
+
+	// journal holds each async event's progress (journal.go).
+	journal jetstream.KeyValue
 
 	mu      sync.Mutex
 	started bool
@@ -131,6 +150,9 @@ func New(e *natsjs.Engine, opts Options) *Engine {
 	if opts.DeliveryRounds <= 0 {
 		opts.DeliveryRounds = 3
 	}
+	if opts.JournalRetention <= 0 {
+		opts.JournalRetention = DefaultJournalRetention
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -167,6 +189,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("async: stream: %w", err)
+	}
+	if err := e.openJournal(ctx); err != nil {
+		return err
 	}
 	e.js, e.stream = js, st
 	e.engine.OnRecover(e.refetch)

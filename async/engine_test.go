@@ -53,7 +53,7 @@ func (r *recordingRouter) Plan(o *ferry.Outcome) []ferry.Delivery {
 	return []ferry.Delivery{{Kind: ferry.DeliveryOnSuccess, Target: "arn:aws:sqs:us-east-1:000000000000:ok"}}
 }
 
-func (r *recordingRouter) Deliver(_ context.Context, o *ferry.Outcome, _ ferry.Delivery) error {
+func (r *recordingRouter) Deliver(_ context.Context, o *ferry.Outcome, _ *ferry.Delivery) error {
 	r.mu.Lock()
 	r.tries++
 	fail := r.tries <= r.failUntil
@@ -76,6 +76,13 @@ type bundle struct {
 
 func setup(t *testing.T, scale float64, next func(fn *ferry.Function, req *ferry.InvokeRequest, n int) (*ferry.Result, error)) *bundle {
 	t.Helper()
+	return setupWith(t, scale, next, nil)
+}
+
+// setupWith is setup with the engine's and history's options adjusted.
+func setupWith(t *testing.T, scale float64, next func(fn *ferry.Function, req *ferry.InvokeRequest, n int) (*ferry.Result, error),
+	adjust func(*async.Options, *history.Options)) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	ne := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
 	if err := ne.Start(ctx); err != nil {
@@ -87,7 +94,12 @@ func setup(t *testing.T, scale float64, next func(fn *ferry.Function, req *ferry
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Stop(ctx) })
-	hist := history.New(ne, history.Options{})
+	var eopts async.Options
+	var hopts history.Options
+	if adjust != nil {
+		adjust(&eopts, &hopts)
+	}
+	hist := history.New(ne, hopts)
 	if err := hist.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +108,8 @@ func setup(t *testing.T, scale float64, next func(fn *ferry.Function, req *ferry
 		router:  &recordingRouter{outcomes: make(chan ferry.Outcome, 100)},
 		catalog: cat, history: hist, nats: ne,
 	}
-	b.engine = async.New(ne, async.Options{
-		Functions: cat, History: hist, Runner: b.runner, ClockScale: scale, AckWait: 2 * time.Second,
-	})
+	eopts.Functions, eopts.History, eopts.Runner, eopts.ClockScale, eopts.AckWait = cat, hist, b.runner, scale, 2*time.Second
+	b.engine = async.New(ne, eopts)
 	b.engine.SetRouter(b.router)
 	cat.OnChange(b.engine.FunctionChanged)
 	if err := b.engine.Start(ctx); err != nil {

@@ -45,13 +45,13 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
-	inv, err := e.invocation(ctx, req, accepted, md)
+	inv, err := e.invocation(ctx, msg, req, accepted, md)
 	if err == nil && inv.RedriveOf == "" {
 		inv.RedriveOf = redriveOf
 	}
 	if err != nil {
-		e.log.Error("async: history read", "requestId", req.RequestID, "err", err)
-		_ = msg.NakWithDelay(time.Second)
+		e.log.Error("async: journal read", "requestId", req.RequestID, "err", err)
+		_ = msg.NakWithDelay(e.scaled(backoff(int(md.NumDelivered))))
 		return
 	}
 	if inv.Done {
@@ -59,13 +59,13 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		return
 	}
 	if inv.Condition != "" {
-		e.finish(ctx, msg, fn, req, inv)
+		e.finish(ctx, msg, md, fn, req, inv, false)
 		return
 	}
 	if time.Since(accepted) > e.scaled(fn.Async.MaxAge()) {
 		e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped++ })
 		e.decide(inv, ferry.ConditionEventAgeExceeded)
-		e.finish(ctx, msg, fn, req, inv)
+		e.finish(ctx, msg, md, fn, req, inv, true)
 		return
 	}
 	if r := fn.ReservedConcurrency; r != nil && *r == 0 {
@@ -75,7 +75,7 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		inv.Throttles++
 		inv.Response, inv.StatusCode = throttlePayload, 429
 		e.decide(inv, ferry.ConditionRetriesExhausted)
-		e.finish(ctx, msg, fn, req, inv)
+		e.finish(ctx, msg, md, fn, req, inv, true)
 		return
 	}
 
@@ -88,11 +88,14 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		if drop {
 			e.log.Warn("async: recursive loop, event dropped", "function", name, "requestId", req.RequestID, "hops", req.Hops)
 			inv.Done = true
-			e.save(ctx, inv)
+			if err := e.record(ctx, inv); err != nil {
+				e.journalFailed(msg, md, inv, err)
+				return
+			}
 			_ = msg.Ack()
 			return
 		}
-		e.finish(ctx, msg, fn, req, inv)
+		e.finish(ctx, msg, md, fn, req, inv, true)
 		return
 	}
 
@@ -114,7 +117,10 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		} else {
 			e.log.Error("async: system error, event backs off", "function", name, "requestId", req.RequestID, "err", err)
 		}
-		e.save(ctx, inv)
+		if err := e.record(ctx, inv); err != nil {
+			e.journalFailed(msg, md, inv, err)
+			return
+		}
 		_ = msg.NakWithDelay(e.scaled(backoff(inv.Throttles)))
 		return
 	}
@@ -130,7 +136,10 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 	inv.Attempts = append(inv.Attempts, attemptOf(start, res))
 	inv.Response, inv.FunctionError, inv.StatusCode = bounded(res.Payload), res.FunctionError, 200
 	if res.Failed() && len(inv.Attempts) <= fn.Async.Retries() {
-		e.save(ctx, inv)
+		if err := e.record(ctx, inv); err != nil {
+			e.journalFailed(msg, md, inv, err)
+			return
+		}
 		_ = msg.NakWithDelay(e.scaled(retryDelays[min(len(inv.Attempts), len(retryDelays))-1]))
 		return
 	}
@@ -139,7 +148,7 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		cond = ferry.ConditionRetriesExhausted
 	}
 	e.decide(inv, cond)
-	e.finish(ctx, msg, fn, req, inv)
+	e.finish(ctx, msg, md, fn, req, inv, true)
 }
 
 // loopGuard stops an event whose chain of function -> destination, topic or
@@ -154,11 +163,16 @@ func loopGuard(fn *ferry.Function, req *ferry.InvokeRequest) (stop error, drop b
 		fn.Name, req.Hops, ferry.DefaultRecursionLimit), req.Hops > ferry.DefaultRecursionLimit
 }
 
-// invocation returns the history of a redelivered event, or a fresh one.
-func (e *Engine) invocation(ctx context.Context, req *ferry.InvokeRequest, accepted time.Time, md *jetstream.MsgMetadata) (*ferry.Invocation, error) {
-	if md.NumDelivered > 1 {
-		inv, err := e.opts.History.GetInvocation(ctx, req.RequestID)
+// invocation returns the journaled progress of a redelivered event, or a
+// fresh one. An event accepted with a deduplication id (a function
+// destination's record, a topic or schedule delivery) is looked up even on
+// its first delivery: after a restart JetStream may have accepted a second
+// copy whose first was already run, and the journal says so.
+func (e *Engine) invocation(ctx context.Context, msg jetstream.Msg, req *ferry.InvokeRequest, accepted time.Time, md *jetstream.MsgMetadata) (*ferry.Invocation, error) {
+	if md.NumDelivered > 1 || msg.Headers().Get(jetstream.MsgIDHeader) != "" {
+		inv, err := e.load(ctx, req.RequestID)
 		if err == nil {
+			inv.Request = req.Payload
 			return inv, nil
 		}
 		if ferry.ErrorCode(err) != ferry.ENOTFOUND {

@@ -13,6 +13,9 @@ type Counters struct {
 	DeadLetterErrors            int64
 	// RecursiveInvocationsDropped counts events stopped by the loop guard.
 	RecursiveInvocationsDropped int64
+	// JournalWriteFailures counts progress the engine could not journal
+	// (each puts the event back for a later try).
+	JournalWriteFailures int64
 }
 
 // Stats holds Counters per function, and how many records went down each

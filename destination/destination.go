@@ -6,6 +6,9 @@
 // Every delivery carries a deduplication id derived from the request id, the
 // delivery kind and the condition, so re-delivering an outcome after a crash
 // never produces a second record.
+//
+// A record larger than its target accepts is sent without its payloads,
+// with a note (Deliver), never dropped.
 package destination
 
 import (
@@ -88,42 +91,75 @@ func (r *Router) Plan(o *ferry.Outcome) []ferry.Delivery {
 }
 
 // Deliver makes one delivery of o. The error names the target and cause.
-func (r *Router) Deliver(ctx context.Context, o *ferry.Outcome, d ferry.Delivery) error {
+//
+// A record the target refuses as too large (ETOOLARGE: a topic's 256 KiB, a
+// queue's MaximumMessageSize, an event bus entry or an async invoke's 1 MiB)
+// is sent again without its requestPayload and responsePayload, as AWS does
+// for SNS destinations; d.Note then says so, and queue and topic records
+// carry the same text in the FerryNote message attribute. A note already on
+// d (a delivery standing in for one that failed) travels the same way, and
+// a dead-letter message carries it as its ErrorMessage.
+func (r *Router) Deliver(ctx context.Context, o *ferry.Outcome, d *ferry.Delivery) error {
 	arn, err := ferry.ParseARN(d.Target)
 	if err != nil {
 		return err
 	}
 	dedup := o.Request.RequestID + ":" + d.Kind + ":" + o.Condition
 	if d.Kind == ferry.DeliveryDLQ {
-		return r.deadLetter(ctx, o, arn, dedup)
+		return r.deadLetter(ctx, o, arn, dedup, d.Note)
 	}
 	rec, err := json.Marshal(r.Record(o))
 	if err != nil {
 		return err
 	}
+	if arn.Kind == ferry.KindTopic && len(rec) > TopicRecordLimit {
+		// Known limit: reduce before sending.
+		err = ferry.Errorf(ferry.ETOOLARGE, "the record is %d bytes; a topic message is at most %d", len(rec), TopicRecordLimit)
+	} else {
+		err = r.send(ctx, o, arn, d.Target, rec, dedup, d.Note)
+	}
+	if ferry.ErrorCode(err) == ferry.ETOOLARGE {
+		size := len(rec)
+		if rec, err = json.Marshal(withoutPayloads(r.Record(o))); err != nil {
+			return err
+		}
+		d.Note = joinNote(d.Note, fmt.Sprintf("requestPayload and responsePayload dropped: the %d-byte record is larger than %s accepts", size, d.Target))
+		err = r.send(ctx, o, arn, d.Target, rec, dedup, d.Note)
+	}
+	if err != nil {
+		return fmt.Errorf("deliver to %s: %w", d.Target, err)
+	}
+	return nil
+}
+
+// NoteAttribute is the message attribute that carries a delivery's note
+// on queue and topic records.
+const NoteAttribute = "FerryNote"
+
+// send hands one record to its target.
+func (r *Router) send(ctx context.Context, o *ferry.Outcome, arn ferry.ARN, target string, rec []byte, dedup, note string) error {
 	hops := o.Request.Hops + 1
+	var attrs map[string]ferry.MessageAttribute
+	if note != "" {
+		attrs = map[string]ferry.MessageAttribute{NoteAttribute: {DataType: "String", StringValue: note}}
+	}
+	var err error
 	switch arn.Kind {
 	case ferry.KindQueue:
 		if r.t.Queues == nil {
-			return fmt.Errorf("no queue service for %s", d.Target)
+			return fmt.Errorf("no queue service for %s", target)
 		}
 		_, err = r.t.Queues.SendMessage(ctx, arn.Name, ferry.OutgoingMessage{
-			Body: string(rec), DedupID: dedup, TraceID: o.Request.TraceID, Hops: hops})
+			Body: string(rec), Attributes: attrs, DedupID: dedup, TraceID: o.Request.TraceID, Hops: hops})
 	case ferry.KindTopic:
 		if r.t.Topics == nil {
-			return fmt.Errorf("no topic service for %s", d.Target)
-		}
-		if len(rec) > TopicRecordLimit {
-			rec, err = json.Marshal(withoutPayloads(r.Record(o)))
-			if err != nil {
-				return err
-			}
+			return fmt.Errorf("no topic service for %s", target)
 		}
 		_, err = r.t.Topics.Publish(ctx, arn.Name, ferry.Notification{
-			Message: string(rec), DedupID: dedup, TraceID: o.Request.TraceID, Hops: hops})
+			Message: string(rec), Attributes: attrs, DedupID: dedup, TraceID: o.Request.TraceID, Hops: hops})
 	case ferry.KindBus:
 		if r.t.Buses == nil {
-			return fmt.Errorf("no event bus service for %s", d.Target)
+			return fmt.Errorf("no event bus service for %s", target)
 		}
 		dt := ferry.DetailTypeSuccess
 		if o.Failed() {
@@ -135,18 +171,22 @@ func (r *Router) Deliver(ctx context.Context, o *ferry.Outcome, d ferry.Delivery
 			Time:      o.Time, DedupID: dedup, TraceID: o.Request.TraceID, Hops: hops})
 	case ferry.KindFunction:
 		if r.t.Functions == nil {
-			return fmt.Errorf("no function service for %s", d.Target)
+			return fmt.Errorf("no function service for %s", target)
 		}
 		err = r.t.Functions.InvokeAsync(ctx, &ferry.InvokeRequest{
 			RequestID: DerivedID(dedup), Dedup: true, Function: arn.Name, Qualifier: arn.Qualifier,
 			Payload: rec, TraceID: o.Request.TraceID, Hops: hops})
 	default:
-		return ferry.Errorf(ferry.EINVALID, "%s cannot be a destination (want a function, queue, topic or event bus)", d.Target)
+		return ferry.Errorf(ferry.EINVALID, "%s cannot be a destination (want a function, queue, topic or event bus)", target)
 	}
-	if err != nil {
-		return fmt.Errorf("deliver to %s: %w", d.Target, err)
+	return err
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
 	}
-	return nil
+	return a + "; " + b
 }
 
 // TopicRecordLimit is the topic message size limit; a larger record is sent
@@ -161,9 +201,9 @@ func withoutPayloads(rec *ferry.InvocationRecord) *ferry.InvocationRecord {
 
 // deadLetter sends the original event with the RequestID, ErrorCode and
 // ErrorMessage attributes to a queue or topic.
-func (r *Router) deadLetter(ctx context.Context, o *ferry.Outcome, arn ferry.ARN, dedup string) error {
-	msg := ""
-	if o.Result != nil {
+func (r *Router) deadLetter(ctx context.Context, o *ferry.Outcome, arn ferry.ARN, dedup, note string) error {
+	msg := note
+	if msg == "" && o.Result != nil {
 		msg = o.Result.ErrorMessage
 	}
 	if msg == "" {

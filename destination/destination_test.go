@@ -118,8 +118,8 @@ func sameJSON(t *testing.T, got, want string) {
 func deliverAll(t *testing.T, r *destination.Router, o *ferry.Outcome) []ferry.Delivery {
 	t.Helper()
 	plan := r.Plan(o)
-	for _, d := range plan {
-		if err := r.Deliver(context.Background(), o, d); err != nil {
+	for i := range plan {
+		if err := r.Deliver(context.Background(), o, &plan[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,16 +278,83 @@ func TestDeliveryErrorsNameTheTarget(t *testing.T) {
 	r, rec := setup(t)
 	rec.err = errors.New("queue paymentsNotification does not exist")
 	o := outcome(ferry.ConditionSuccess, queueOK, "")
-	err := r.Deliver(context.Background(), o, r.Plan(o)[0])
+	err := r.Deliver(context.Background(), o, &r.Plan(o)[0])
 	if err == nil || !strings.Contains(err.Error(), queueOK) {
 		t.Fatalf("err = %v, want it to name %s", err, queueOK)
 	}
 	bare := destination.New(ferry.DefaultRealm, destination.Targets{})
-	if err := bare.Deliver(context.Background(), o, bare.Plan(o)[0]); err == nil {
+	if err := bare.Deliver(context.Background(), o, &bare.Plan(o)[0]); err == nil {
 		t.Fatal("delivery without a queue service succeeded")
 	}
 	bad := outcome(ferry.ConditionSuccess, "arn:aws:s3:::bucket", "")
-	if err := r.Deliver(context.Background(), bad, r.Plan(bad)[0]); ferry.ErrorCode(err) != ferry.EINVALID {
+	if err := r.Deliver(context.Background(), bad, &r.Plan(bad)[0]); ferry.ErrorCode(err) != ferry.EINVALID {
 		t.Fatalf("bucket OnSuccess: %v, want EINVALID", err)
+	}
+}
+
+// limited refuses anything over limit bytes as ETOOLARGE, as the real
+// queue, topic, bus and async invoke do.
+type limited struct {
+	recorder
+	limit int
+}
+
+func (l *limited) SendMessage(ctx context.Context, q string, m ferry.OutgoingMessage) (string, error) {
+	if len(m.Body) > l.limit {
+		return "", ferry.Errorf(ferry.ETOOLARGE, "message of %d bytes", len(m.Body))
+	}
+	return l.recorder.SendMessage(ctx, q, m)
+}
+
+func (l *limited) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) error {
+	if len(req.Payload) > l.limit {
+		return ferry.Errorf(ferry.ETOOLARGE, "payload of %d bytes", len(req.Payload))
+	}
+	return l.recorder.InvokeAsync(ctx, req)
+}
+
+func TestTooLargeRecordIsReducedWithANote(t *testing.T) {
+	t.Parallel()
+	l := &limited{limit: 1 << 20}
+	r := destination.New(ferry.DefaultRealm, destination.Targets{Queues: l, Functions: l})
+	big, _ := json.Marshal(map[string]string{"blob": strings.Repeat("x", 600<<10)})
+	for _, target := range []string{queueOK, "arn:aws:lambda:us-east-1:000000000000:function:notify"} {
+		o := outcome(ferry.ConditionSuccess, target, "")
+		o.Request.Payload, o.Result.Payload = big, big // an echo: 1.2 MB of record
+		plan := r.Plan(o)
+		if err := r.Deliver(context.Background(), o, &plan[0]); err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if !strings.Contains(plan[0].Note, "requestPayload and responsePayload dropped") || !strings.Contains(plan[0].Note, target) {
+			t.Fatalf("%s: note = %q", target, plan[0].Note)
+		}
+	}
+	if len(l.queue) != 1 || len(l.invokes) != 1 {
+		t.Fatalf("sent %d queue records and %d invokes, want 1 each", len(l.queue), len(l.invokes))
+	}
+	for _, body := range []string{l.queue[0].Body, string(l.invokes[0].Payload)} {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["requestPayload"] != nil || got["responsePayload"] != nil || got["requestContext"].(map[string]any)["requestId"] != reqID {
+			t.Fatalf("reduced record = %.300s", body)
+		}
+	}
+	if n := l.queue[0].Attributes[destination.NoteAttribute].StringValue; !strings.Contains(n, "dropped") {
+		t.Fatalf("queue record note attribute = %q", n)
+	}
+}
+
+func TestStandInNoteReachesTheDeadLetterQueue(t *testing.T) {
+	t.Parallel()
+	r, rec := setup(t)
+	o := outcome(ferry.ConditionSuccess, queueOK, "")
+	d := ferry.Delivery{Kind: ferry.DeliveryDLQ, Target: queueKO, Note: "stands in for the OnSuccess delivery"}
+	if err := r.Deliver(context.Background(), o, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.queue[0].Attributes["ErrorMessage"].StringValue; got != d.Note {
+		t.Fatalf("ErrorMessage = %q, want the note", got)
 	}
 }

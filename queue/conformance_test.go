@@ -496,9 +496,9 @@ func runConformance(t *testing.T, newHarness func(t *testing.T) *harness) {
 			word string
 		}{
 			{"unknown queue", send("nope", ferry.OutgoingMessage{Body: "x"}), ferry.ENOTFOUND, "nope"},
-			{"too large", send("q", ferry.OutgoingMessage{Body: big}), ferry.EINVALID, "shorter"},
+			{"too large", send("q", ferry.OutgoingMessage{Body: big}), ferry.ETOOLARGE, "shorter"},
 			{"attributes count toward size", send("small", ferry.OutgoingMessage{Body: strings.Repeat("x", 1000),
-				Attributes: map[string]ferry.MessageAttribute{"k": {DataType: "String", StringValue: strings.Repeat("v", 30)}}}), ferry.EINVALID, "1024"},
+				Attributes: map[string]ferry.MessageAttribute{"k": {DataType: "String", StringValue: strings.Repeat("v", 30)}}}), ferry.ETOOLARGE, "1024"},
 			{"empty body", send("q", ferry.OutgoingMessage{}), ferry.EINVALID, "empty"},
 			{"invalid character", send("q", ferry.OutgoingMessage{Body: "a\x00b"}), ferry.EINVALID, "invalid character"},
 			{"invalid utf-8", send("q", ferry.OutgoingMessage{Body: "a\xffb"}), ferry.EINVALID, "invalid character"},

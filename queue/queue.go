@@ -8,6 +8,9 @@
 // redrive to a dead-letter queue happens in this package on receive. Queue
 // definitions live in the ferry_queues key-value bucket, watched so every
 // node sees the same queues. No per-message state is kept in Go memory.
+// Two buckets keep what JetStream does not keep across a crash: durable
+// deduplication markers for messages sent with a DedupID (dedup.go) and
+// the receive count of each received message (receives.go).
 //
 // One stream per queue (rather than one stream with a subject per queue)
 // because retention (MaxAge), purge, deletion and the counters that back
@@ -55,6 +58,16 @@ type Options struct {
 	// Secret is the HMAC key for receipt handles; random when nil (handles
 	// issued before a restart are then refused).
 	Secret []byte
+	// DedupRetention is how long the marker of a message sent with a
+	// DedupID is kept (default DefaultDedupRetention); see dedup.go.
+	DedupRetention time.Duration
+	// DuplicateWindow is JetStream's duplicate window on each queue stream
+	// (default 2 min); the durable markers of dedup.go hold beyond it.
+	DuplicateWindow time.Duration
+	// Fault, when set, is called at named points; crash tests use it to
+	// kill the process there. Points: "queue-published" (a deduplicated
+	// message is stored, its marker not yet set to stored).
+	Fault func(point string)
 }
 
 // QueueInfo describes a queue.
@@ -88,6 +101,13 @@ type Service struct {
 	secret []byte
 	now    func() time.Time
 
+	dedupTTL  time.Duration
+	dupWindow time.Duration
+	dedup     jetstream.KeyValue
+	receives  jetstream.KeyValue
+	startedAt time.Time // messages stored before may have been received by an earlier process
+	faultHook func(string)
+
 	mu      sync.RWMutex
 	queues  map[string]*queue
 	kv      jetstream.KeyValue
@@ -112,8 +132,15 @@ func New(e *natsjs.Engine, opts Options) *Service {
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 	}
+	if opts.DedupRetention <= 0 {
+		opts.DedupRetention = DefaultDedupRetention
+	}
+	if opts.DuplicateWindow <= 0 {
+		opts.DuplicateWindow = 2 * time.Minute
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{engine: e, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
+		dedupTTL: opts.DedupRetention, dupWindow: opts.DuplicateWindow, faultHook: opts.Fault,
 		queues: map[string]*queue{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
@@ -132,6 +159,19 @@ func (s *Service) Start(ctx context.Context) error {
 	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 1})
 	if err != nil {
 		return err
+	}
+	if err := s.openDedup(ctx); err != nil {
+		return err
+	}
+	if err := s.openReceives(ctx); err != nil {
+		return err
+	}
+	if s.engine.Embedded() {
+		// The server's consumer state started with this process; an
+		// external server's may be older than it.
+		s.startedAt = s.now()
+	} else {
+		s.startedAt = time.Unix(1<<40, 0)
 	}
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
@@ -236,7 +276,7 @@ func (s *Service) declare(ctx context.Context, name string, a attributes) (jetst
 		Discard:           jetstream.DiscardOld,
 		AllowMsgSchedules: true,
 		AllowRollup:       true,
-		Duplicates:        2 * time.Minute,
+		Duplicates:        s.dupWindow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue %q: %w", name, err)

@@ -15,25 +15,36 @@ import (
 )
 
 // A receipt handle is base64url(ack reply subject) "." base64url(HMAC of
-// queue name and subject). Acknowledging through the subject deletes the
-// message; a NAK with delay changes its visibility.
+// queue name, subject and dedup id) and, for a message sent with a DedupID,
+// "." base64url(its message id), whose dedup marker a delete sets.
+// Acknowledging through the subject deletes the message; a NAK with delay
+// changes its visibility.
 
-func (s *Service) sign(queue, reply string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(reply)) + "." + base64.RawURLEncoding.EncodeToString(s.mac(queue, reply))
+func (s *Service) sign(queue, reply, dedupID string) string {
+	out := base64.RawURLEncoding.EncodeToString([]byte(reply)) + "." + base64.RawURLEncoding.EncodeToString(s.mac(queue, reply, dedupID))
+	if dedupID != "" {
+		out += "." + base64.RawURLEncoding.EncodeToString([]byte(dedupID))
+	}
+	return out
 }
 
-func (s *Service) mac(queue, reply string) []byte {
+func (s *Service) mac(queue, reply, dedupID string) []byte {
 	h := hmac.New(sha256.New, s.secret)
 	h.Write([]byte(queue))
 	h.Write([]byte{0})
 	h.Write([]byte(reply))
+	if dedupID != "" {
+		h.Write([]byte{0})
+		h.Write([]byte(dedupID))
+	}
 	return h.Sum(nil)[:16]
 }
 
 // handle is a verified receipt handle.
 type handle struct {
-	reply string
-	seq   uint64 // stream sequence
+	reply   string
+	seq     uint64 // stream sequence
+	dedupID string // message id of a deduplicated message, else ""
 }
 
 func (s *Service) verify(queue, receipt string) (handle, error) {
@@ -42,9 +53,11 @@ func (s *Service) verify(queue, receipt string) (handle, error) {
 	if !ok {
 		return handle{}, bad
 	}
+	b, c, _ := strings.Cut(b, ".")
 	reply, err1 := base64.RawURLEncoding.DecodeString(a)
 	sig, err2 := base64.RawURLEncoding.DecodeString(b)
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.mac(queue, string(reply))) {
+	dedupID, err3 := base64.RawURLEncoding.DecodeString(c)
+	if err1 != nil || err2 != nil || err3 != nil || !hmac.Equal(sig, s.mac(queue, string(reply), string(dedupID))) {
 		return handle{}, bad
 	}
 	// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending> or
@@ -61,7 +74,7 @@ func (s *Service) verify(queue, receipt string) (handle, error) {
 	if err != nil {
 		return handle{}, bad
 	}
-	return handle{reply: string(reply), seq: seq}, nil
+	return handle{reply: string(reply), seq: seq, dedupID: string(dedupID)}, nil
 }
 
 func abbreviate(s string) string {
@@ -83,9 +96,16 @@ func (s *Service) DeleteMessage(ctx context.Context, queue, receiptHandle string
 	if err != nil {
 		return err
 	}
+	if h.dedupID != "" {
+		// Before the message goes: a resend of it must find it was delivered.
+		if err := s.mark(ctx, h.dedupID, markDeleted); err != nil {
+			return fmt.Errorf("delete message from queue %q: %w", queue, err)
+		}
+	}
 	if err := s.request(ctx, h.reply, []byte("+ACK")); err != nil {
 		return fmt.Errorf("delete message from queue %q: %w", queue, err)
 	}
+	s.forgetReceives(ctx, queue, h.seq)
 	return nil
 }
 

@@ -128,7 +128,11 @@ func (s *Service) deliver(ctx context.Context, q *queue, m jetstream.Msg, vis ti
 	if err != nil {
 		return ferry.Message{}, false, err
 	}
-	count := int(meta.NumDelivered)
+	count, err := s.countReceive(ctx, q.def.Name, meta.Sequence.Stream, meta.Timestamp, int(meta.NumDelivered))
+	if err != nil {
+		_ = m.Nak()
+		return ferry.Message{}, false, err
+	}
 	if p := q.attr.Redrive; p != nil && count > p.MaxReceiveCount {
 		return ferry.Message{}, false, s.deadLetter(ctx, q, m, meta)
 	}
@@ -144,9 +148,13 @@ func (s *Service) deliver(ctx context.Context, q *queue, m jetstream.Msg, vis ti
 		}
 	}
 	h := m.Headers()
+	dedupID := ""
+	if h.Get(hdrDedup) != "" {
+		dedupID = h.Get(hdrID)
+	}
 	fm := ferry.Message{
 		MessageID:     h.Get(hdrID),
-		ReceiptHandle: s.sign(q.def.Name, m.Reply()),
+		ReceiptHandle: s.sign(q.def.Name, m.Reply(), dedupID),
 		Body:          string(m.Data()),
 		MD5OfBody:     md5Hex(m.Data()),
 		ReceiveCount:  count,
@@ -187,7 +195,7 @@ func (s *Service) deadLetter(ctx context.Context, q *queue, m jetstream.Msg, met
 	out := nats.NewMsg(readySubject(dlq))
 	out.Data = m.Data()
 	for k, v := range m.Headers() {
-		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops {
+		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops || k == hdrDedup {
 			out.Header[k] = v
 		}
 	}
@@ -196,9 +204,15 @@ func (s *Service) deadLetter(ctx context.Context, q *queue, m jetstream.Msg, met
 	if _, err := s.js.PublishMsg(ctx, out); err != nil {
 		return fmt.Errorf("move message to dead-letter queue %q: %w", dlq, err)
 	}
+	if m.Headers().Get(hdrDedup) != "" {
+		if err := s.mark(ctx, m.Headers().Get(hdrID), markDeleted); err != nil {
+			return err
+		}
+	}
 	if err := m.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("ack dead-lettered message: %w", err)
 	}
+	s.forgetReceives(ctx, q.def.Name, meta.Sequence.Stream)
 	s.log.Debug("message dead-lettered", "queue", q.def.Name, "dlq", dlq, "message", m.Headers().Get(hdrID))
 	return nil
 }

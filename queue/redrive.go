@@ -102,7 +102,7 @@ func (s *Service) move(ctx context.Context, dlq, dest string, sources []string, 
 	out := nats.NewMsg(readySubject(dest))
 	out.Data = m.Data()
 	for k, v := range h {
-		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops {
+		if k == hdrID || k == hdrSent || k == hdrSender || k == hdrAttrs || k == hdrTrace || k == hdrHops || k == hdrDedup {
 			out.Header[k] = v
 		}
 	}
@@ -113,5 +113,6 @@ func (s *Service) move(ctx context.Context, dlq, dest string, sources []string, 
 	if err := m.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("ack moved message: %w", err)
 	}
+	s.forgetReceives(ctx, dlq, meta.Sequence.Stream)
 	return nil
 }

@@ -62,8 +62,9 @@ func (s *Service) SendMessage(ctx context.Context, queue string, msg ferry.Outgo
 }
 
 // Send stores a message durably and returns its id and checksums. A message
-// with a DedupID sent again within the deduplication window (2 min) is not
-// stored twice and gets the same message id. Errors: ENOTFOUND, EINVALID
+// with a DedupID sent again is not stored twice and gets the same message
+// id, also after a restart and after the first copy was received and
+// deleted (dedup.go). Errors: ENOTFOUND, EINVALID
 // (empty body, invalid characters, too large, bad attributes or delay).
 func (s *Service) Send(ctx context.Context, queue string, msg ferry.OutgoingMessage) (SendResult, error) {
 	queue = queueName(queue)
@@ -100,8 +101,17 @@ func (s *Service) Send(ctx context.Context, queue string, msg ferry.OutgoingMess
 	if msg.Hops != 0 {
 		m.Header.Set(hdrHops, strconv.Itoa(msg.Hops))
 	}
+	res := SendResult{MessageID: id, MD5OfBody: md5Hex([]byte(msg.Body)), MD5OfMessageAttributes: MD5OfAttributes(msg.Attributes)}
 	if msg.DedupID != "" {
 		m.Header.Set(jetstream.MsgIDHeader, msg.DedupID)
+		m.Header.Set(hdrDedup, "1")
+		stored, err := s.claim(ctx, queue, id)
+		if err != nil {
+			return SendResult{}, err
+		}
+		if stored {
+			return res, nil
+		}
 	}
 	if delay > 0 {
 		schedule(m, queue, id, s.now().Add(delay))
@@ -109,7 +119,14 @@ func (s *Service) Send(ctx context.Context, queue string, msg ferry.OutgoingMess
 	if _, err := s.js.PublishMsg(ctx, m); err != nil {
 		return SendResult{}, fmt.Errorf("send to queue %q: %w", queue, err)
 	}
-	return SendResult{MessageID: id, MD5OfBody: md5Hex([]byte(msg.Body)), MD5OfMessageAttributes: MD5OfAttributes(msg.Attributes)}, nil
+	if msg.DedupID != "" {
+		s.fault("queue-published")
+		if err := s.mark(ctx, id, markStored); err != nil {
+			// The marker stays "pending"; a resend looks the message up.
+			s.log.Warn("send: dedup marker", "queue", queue, "err", err)
+		}
+	}
+	return res, nil
 }
 
 // schedule turns m into a message schedule on its own subject that the
@@ -200,7 +217,7 @@ func validateMessage(m ferry.OutgoingMessage, maxSize int) error {
 		}
 	}
 	if n := messageSize(m); n > maxSize {
-		return ferry.Errorf(ferry.EINVALID, "the message (body and attributes) must be shorter than %d bytes, got %d", maxSize, n)
+		return ferry.Errorf(ferry.ETOOLARGE, "the message (body and attributes) must be shorter than %d bytes, got %d", maxSize, n)
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ type Config struct {
 	HistoryMax int64
 	// ShutdownTimeout bounds Close in the server commands (default 10 s).
 	ShutdownTimeout time.Duration
+	// AsyncAckWait is how long an async event held by a stopped worker
+	// waits before it runs again (default 30 s).
+	AsyncAckWait time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
 	// NATSListen opens the embedded NATS server's client port (off by
@@ -201,7 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention, MaxBytes: cfg.HistoryMax})
-	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret})
+	m.Queues = queue.New(m.Engine, queue.Options{Realm: cfg.Realm, Logger: log, Secret: secret, Fault: faultHook()})
 	m.Logs = logtail.New(1000)
 	onLog := m.Logs.Add
 	if cfg.OnLog != nil {
@@ -222,7 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Async = async.New(m.Engine, async.Options{
 		Functions: m.Functions, History: invocations, Runner: m.Pool,
-		ClockScale: cfg.ClockScale, Observer: m.Metrics, Logger: log,
+		ClockScale: cfg.ClockScale, AckWait: cfg.AsyncAckWait, Observer: m.Metrics, Logger: log, Fault: faultHook(),
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{
 		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second), PublicURL: "http://" + cfg.APIAddr,

@@ -29,6 +29,8 @@ type server struct {
 	api  string
 	nats string
 	done chan struct{}
+	// fault receives the fault points the server reports reaching.
+	fault chan string
 }
 
 func freePort(t *testing.T) string {
@@ -52,9 +54,16 @@ func buildFerry(t *testing.T) string {
 
 func startServer(t *testing.T, bin, data string, extra ...string) *server {
 	t.Helper()
-	s := &server{api: freePort(t), nats: freePort(t), done: make(chan struct{})}
+	return startServerEnv(t, bin, data, nil, extra...)
+}
+
+// startServerEnv starts a server with env added to its environment.
+func startServerEnv(t *testing.T, bin, data string, env []string, extra ...string) *server {
+	t.Helper()
+	s := &server{api: freePort(t), nats: freePort(t), done: make(chan struct{}), fault: make(chan string, 1)}
 	args := append([]string{"server", "--data", data, "--api", s.api, "--gateway", "127.0.0.1:0", "--nats-listen", s.nats, "--log-level", "error"}, extra...)
 	s.cmd = exec.Command(bin, args...)
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s.cmd.Stderr = os.Stderr
 	out, err := s.cmd.StdoutPipe()
@@ -72,6 +81,12 @@ func startServer(t *testing.T, bin, data string, extra ...string) *server {
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "AWS APIs on") {
 				once.Do(func() { close(ready) })
+			}
+			if p, ok := strings.CutPrefix(sc.Text(), "ferry: fault point "); ok {
+				select {
+				case s.fault <- strings.TrimSuffix(p, " reached"):
+				default:
+				}
 			}
 		}
 		_ = s.cmd.Wait()

@@ -161,29 +161,3 @@ func TestDeadLetterQueueAndOnFailure(t *testing.T) {
 		t.Fatalf("deliveries = %+v", inv.Deliveries)
 	}
 }
-
-// TestUndeliverableDestinationIsVisible: a destination queue that does not
-// exist is retried, counted and shown on the invocation.
-func TestUndeliverableDestinationIsVisible(t *testing.T) {
-	t.Parallel()
-	m := setup(t, 0.001)
-	c := lambdaClient(m)
-	createFunction(t, c, nodeFn("pay"))
-	putDestinations(t, c, "pay", 0, m.Config.Realm.QueueARN("no-such-queue"), "")
-	id := invokeAsync(t, c, "pay", pay(false))
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		inv, err := m.History.GetInvocation(context.Background(), id)
-		if err == nil && inv.Done {
-			if len(inv.Deliveries) != 3 || !strings.Contains(inv.Deliveries[2].Error, "no-such-queue") {
-				t.Fatalf("deliveries = %+v", inv.Deliveries)
-			}
-			if n := m.Async.Stats().Get("pay").DestinationDeliveryFailures; n != 3 {
-				t.Fatalf("DestinationDeliveryFailures = %d, want 3", n)
-			}
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("invocation never finished")
-}

@@ -48,6 +48,7 @@ type serverFlags struct {
 	origins     []string
 	historyMax  string
 	shutdown    time.Duration
+	ackWait     time.Duration
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -71,6 +72,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.registerLimits(fs)
 	f.natsAuth.register(fs)
 	f.registerEngine(fs)
+	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
 func (f *serverFlags) config() (Config, error) {
@@ -103,7 +105,8 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		AsyncAckWait: f.ackWait,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
 
