@@ -276,14 +276,14 @@ func checkClaims(payload []byte, a *JWTAuth, now time.Time) (*verifiedClaims, *t
 		return nil, badToken("the token payload is not a JSON object")
 	}
 	if iss, _ := claims["iss"].(string); iss != a.Issuer {
-		return nil, badToken("the token issuer %q is not %q", iss, a.Issuer)
+		return nil, badToken("the token issuer %q is not accepted", iss)
 	}
 	auds := stringsOf(claims["aud"])
 	if len(auds) == 0 {
 		auds = stringsOf(claims["client_id"])
 	}
 	if !intersects(auds, a.Audience) {
-		return nil, badToken("the token audience %v is not one of %v", auds, a.Audience)
+		return nil, badToken("the token audience %q is not accepted", auds)
 	}
 	exp, ok := numericDate(claims["exp"])
 	if !ok {
@@ -310,7 +310,7 @@ func checkClaims(payload []byte, a *JWTAuth, now time.Time) (*verifiedClaims, *t
 		}
 	}
 	if len(a.Scopes) > 0 && !intersects(scopes, a.Scopes) {
-		return nil, &tokenError{msg: fmt.Sprintf("the token has none of the scopes %v", a.Scopes), forbidden: true}
+		return nil, &tokenError{msg: fmt.Sprintf("the token has none of the route's scopes (it has %q)", scopes), forbidden: true}
 	}
 	out := &verifiedClaims{claims: make(map[string]string, len(claims)), scopes: scopes}
 	for k, v := range claims {

@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -60,12 +59,16 @@ func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 func TestUpHonoursGatewayAuth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "k1",
-		"n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}}})
+	pub, err := key.PublicKey.Bytes() // uncompressed point: 04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "crv": "P-256", "kid": "k1",
+		"x": b64url(pub[1:33]), "y": b64url(pub[33:])}}})
 	for name, body := range map[string]string{"serverless.yml": authStack, "index.js": authHandler, "jwks.json": string(jwks)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -134,15 +137,18 @@ func TestUpHonoursGatewayAuth(t *testing.T) {
 		t.Errorf("private route with the given key: %d %s", code, body)
 	}
 
-	h, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": "k1"})
+	h, _ := json.Marshal(map[string]string{"alg": "ES256", "kid": "k1"})
 	p, _ := json.Marshal(map[string]any{"iss": "https://idp.ferry-test.invalid/", "aud": "shop-api", "sub": "ann",
 		"exp": time.Now().Add(time.Hour).Unix()})
 	signed := b64url(h) + "." + b64url(p)
 	d := sha256.Sum256([]byte(signed))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, d[:])
+	r, sv, err := ecdsa.Sign(rand.Reader, key, d[:])
 	if err != nil {
 		t.Fatal(err)
 	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	sv.FillBytes(sig[32:])
 	if code, body := call("/me"); code != 401 || body != `{"message":"Unauthorized"}` {
 		t.Errorf("JWT route without a token: %d %s, want 401 Unauthorized", code, body)
 	}
