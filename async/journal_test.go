@@ -41,8 +41,12 @@ func TestRetriesCountedWithHistoryFull(t *testing.T) {
 	t.Parallel()
 	b := setupWith(t, 0.001, func(*ferry.Function, *ferry.InvokeRequest, int) (*ferry.Result, error) {
 		return fail("card declined"), nil
-	}, func(_ *async.Options, h *history.Options) { h.MaxBytes = 64 << 10 })
-	fill(t, b, history.Bucket)
+	}, nil)
+	// The history cannot be written at all (a full history drops its oldest
+	// records instead): retries must not depend on it.
+	if err := b.nats.JetStream().DeleteKeyValue(context.Background(), history.Bucket); err != nil {
+		t.Fatal(err)
+	}
 	b.addFunction(t, &ferry.Function{Name: "pay"})
 	id := invoke(t, b, "pay", `{}`)
 	o := b.outcome(t, 5*time.Second)
@@ -53,8 +57,8 @@ func TestRetriesCountedWithHistoryFull(t *testing.T) {
 	if n := len(b.runner.callTimes(id)); n != 3 {
 		t.Fatalf("function ran %d times, want 3 (first run and 2 retries)", n)
 	}
-	if _, err := b.history.GetInvocation(context.Background(), id); ferry.ErrorCode(err) != ferry.ENOTFOUND {
-		t.Fatalf("history holds the invocation (err %v); it should have been full", err)
+	if _, err := b.history.GetInvocation(context.Background(), id); err == nil {
+		t.Fatalf("history holds the invocation (err %v); it could not be written", err)
 	}
 }
 

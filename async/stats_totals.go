@@ -45,4 +45,5 @@ func (c *Counters) plus(o Counters) {
 	c.DestinationDeliveryFailures += o.DestinationDeliveryFailures
 	c.DeadLetterErrors += o.DeadLetterErrors
 	c.RecursiveInvocationsDropped += o.RecursiveInvocationsDropped
+	c.JournalWriteFailures += o.JournalWriteFailures
 }

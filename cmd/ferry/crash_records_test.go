@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
@@ -79,10 +78,7 @@ func (s *server) drainRecords(t *testing.T, url string) []string {
 // waitAsyncEmpty waits until the server has finished every async event.
 func (s *server) waitAsyncEmpty(t *testing.T, within time.Duration) {
 	t.Helper()
-	nc, err := nats.Connect("nats://" + s.nats)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := natsConnect(t, "nats://"+s.nats, s.data)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	deadline := time.Now().Add(within)
@@ -324,10 +320,7 @@ func testKill9Soak(t *testing.T, bin string) {
 	wg.Wait()
 	last := cur.Load()
 	last.waitAsyncEmpty(t, 60*time.Second)
-	nc, err := nats.Connect("nats://" + last.nats)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := natsConnect(t, "nats://"+last.nats, last.data)
 	js, _ := jetstream.New(nc)
 	deadline := time.Now().Add(30 * time.Second)
 	for last.streamMsgs(t, js, "FERRYQ_soak") > 0 {

@@ -26,6 +26,7 @@ import (
 // server is a `ferry server` child process.
 type server struct {
 	cmd  *exec.Cmd
+	data string
 	api  string
 	nats string
 	done chan struct{}
@@ -60,7 +61,7 @@ func startServer(t *testing.T, bin, data string, extra ...string) *server {
 // startServerEnv starts a server with env added to its environment.
 func startServerEnv(t *testing.T, bin, data string, env []string, extra ...string) *server {
 	t.Helper()
-	s := &server{api: freePort(t), nats: freePort(t), done: make(chan struct{}), fault: make(chan string, 1)}
+	s := &server{data: data, api: freePort(t), nats: freePort(t), done: make(chan struct{}), fault: make(chan string, 1)}
 	args := append([]string{"server", "--data", data, "--api", s.api, "--gateway", "127.0.0.1:0", "--nats-listen", s.nats, "--log-level", "error"}, extra...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), env...)
