@@ -48,16 +48,13 @@ func (e *Engine) openJournal(ctx context.Context) error {
 // load returns the journal entry of a request id: ENOTFOUND when the event
 // has not been journaled yet.
 func (e *Engine) load(ctx context.Context, requestID string) (*ferry.Invocation, error) {
-	ent, err := e.journal.Get(ctx, requestID)
+	inv := new(ferry.Invocation)
+	err := natsjs.GetJSON(ctx, e.journal, requestID, inv)
 	if natsjs.IsNotFound(err) {
 		return nil, ferry.Errorf(ferry.ENOTFOUND, "no journal entry for %s", requestID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read journal entry %s: %w", requestID, err)
-	}
-	inv := new(ferry.Invocation)
-	if err := json.Unmarshal(ent.Value(), inv); err != nil {
-		return nil, fmt.Errorf("journal entry %s: %w", requestID, err)
+		return nil, fmt.Errorf("read journal entry: %w", err)
 	}
 	return inv, nil
 }

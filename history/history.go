@@ -114,16 +114,13 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (*ferry.Invocation
 		// No such key can have been stored.
 		return nil, ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", ferry.Shorten(id))
 	}
-	e, err := s.kv.Get(ctx, id)
+	inv := new(ferry.Invocation)
+	err := natsjs.GetJSON(ctx, s.kv, id, inv)
 	if natsjs.IsNotFound(err) {
 		return nil, ferry.Errorf(ferry.ENOTFOUND, "invocation %s not found", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read invocation %s: %w", id, err)
-	}
-	inv := new(ferry.Invocation)
-	if err := json.Unmarshal(e.Value(), inv); err != nil {
-		return nil, fmt.Errorf("invocation %s: %w", id, err)
+		return nil, fmt.Errorf("read invocation: %w", err)
 	}
 	return inv, nil
 }
