@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"net"
 	"os"
 	"path/filepath"
@@ -153,7 +154,14 @@ func (e *Engine) secure(opts *server.Options) (Credentials, error) {
 		return Credentials{}, err
 	}
 	if !ownAuth {
-		opts.Username, opts.Password = c.User, c.Password
+		// The server holds only a bcrypt hash of the password. The password
+		// is 256 random bits, so the lowest cost is enough and keeps
+		// connecting cheap.
+		hash, err := bcrypt.GenerateFromPassword([]byte(c.Password), bcrypt.MinCost)
+		if err != nil {
+			return Credentials{}, fmt.Errorf("natsjs: hash the NATS password: %w", err)
+		}
+		opts.Username, opts.Password = c.User, string(hash)
 	}
 	if (a.TLSCert == "") != (a.TLSKey == "") {
 		return Credentials{}, errors.New("natsjs: TLS needs both a certificate and a key")
