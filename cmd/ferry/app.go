@@ -226,7 +226,7 @@ func (m *Main) Run(ctx context.Context) error {
 		invocations = otlp.Store{InvocationStore: m.History, Exporter: m.OTLP}
 	}
 	m.Async = async.New(m.Engine, async.Options{
-		Functions: m.Functions, History: invocations, Runner: m.Pool,
+		Functions: m.Functions, History: invocations, Runner: localCodeRunner{m},
 		ClockScale: cfg.ClockScale, AckWait: cfg.AsyncAckWait, Observer: m.Metrics, Logger: log, Fault: faultHook(),
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{

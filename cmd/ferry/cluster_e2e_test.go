@@ -22,8 +22,9 @@ import (
 	"github.com/ferry-run/ferry/internal/natscluster"
 )
 
-// clusterPay answers with its parent's pid: which Ferry node ran it.
-const clusterPay = `exports.handler = async (event) => ({ id: event.id, node: process.ppid });
+// clusterPay answers with its parent's pid (which Ferry server ran it) and
+// the directory its code ran from.
+const clusterPay = `exports.handler = async (event) => ({ id: event.id, node: process.ppid, dir: __dirname });
 `
 
 // startClusterNode starts `ferry server` (this test binary re-run) on the
@@ -88,6 +89,7 @@ func TestClusterFaults(t *testing.T) {
 	apiA, apiB := freePort(t), freePort(t)
 	a, bannerA := startClusterNode(t, dataA, apiA, cl.URL(0), creds)
 	b, _ := startClusterNode(t, dataB, apiB, cl.URL(1), creds)
+	dataOf := map[float64]string{float64(a.cmd.Process.Pid): dataA, float64(b.cmd.Process.Pid): dataB}
 	if !strings.Contains(bannerA, "JetStream cluster "+cl.Name) || !strings.Contains(bannerA, "stores with 3 replicas") {
 		t.Fatalf("start banner does not give the cluster and 3 replicas:\n%s", bannerA)
 	}
@@ -165,6 +167,7 @@ func TestClusterFaults(t *testing.T) {
 	phase("NATS server 1 and Ferry B down", 2*time.Second)
 	cl.Restart(0)
 	b, _ = startClusterNode(t, dataB, apiB, cl.URL(1), creds)
+	dataOf[float64(b.cmd.Process.Pid)] = dataB
 	phase("all restarted", 2*time.Second)
 	close(stop)
 	senders.Wait()
@@ -211,8 +214,11 @@ func TestClusterFaults(t *testing.T) {
 			extra++ // stored, but its sender saw an error (a node killed mid-answer)
 		}
 		seen[id]++
-		if n, ok := path(rec, "responsePayload", "node").(float64); ok {
-			nodes[n]++
+		n, _ := path(rec, "responsePayload", "node").(float64)
+		nodes[n]++
+		// Each server runs the function from its own data dir's copy.
+		if dir, _ := path(rec, "responsePayload", "dir").(string); dataOf[n] == "" || !strings.HasPrefix(dir, dataOf[n]+string(os.PathSeparator)) {
+			t.Fatalf("record %s: run by pid %v from %q, want a ferry server's own data dir (%v)", id, n, dir, dataOf)
 		}
 	}
 	t.Logf("records drained at %v", time.Since(start).Round(time.Millisecond))
