@@ -48,7 +48,8 @@ func (e *Engine) Cluster() Cluster {
 // chooseReplicas settles the replica count once connected: the configured
 // one, or (0, auto) ClusterReplicas when JetStream can place a stream of
 // that many replicas (a cluster of at least that many JetStream servers, all
-// up), else 1. A normal user cannot list a cluster's JetStream peers, so the
+// up) or when existing streams already have more than 1 (a server is down
+// while this one starts), else 1. A normal user cannot list a cluster's JetStream peers, so the
 // count is probed: a memory stream of ClusterReplicas replicas is created
 // and deleted.
 func (e *Engine) chooseReplicas(ctx context.Context) error {
@@ -71,6 +72,14 @@ func (e *Engine) chooseReplicas(ctx context.Context) error {
 		Replicas: ClusterReplicas, MaxMsgs: 1,
 	})
 	if err != nil {
+		// A server of the cluster may be down or rejoining: stores that
+		// already have more replicas say what the cluster is meant for.
+		if n := existingReplicas(ctx, js); n > 1 {
+			e.cfg.Replicas = n
+			e.cfg.Logger.Warn("JetStream cluster cannot place a stream of 3 replicas now (a server down?); new stores get as many as the existing ones",
+				"cluster", e.nc.ConnectedClusterName(), "replicas", n, "err", err)
+			return nil
+		}
 		e.cfg.Logger.Warn("JetStream cluster cannot place a stream of 3 replicas (fewer than 3 JetStream servers up); new stores get 1 replica",
 			"cluster", e.nc.ConnectedClusterName(), "err", err)
 		return nil
@@ -119,4 +128,18 @@ func (e *Engine) declare(ctx context.Context, kind, name, stream string, want in
 		}
 	}
 	return err
+}
+
+// existingReplicas is the highest replica count (at most ClusterReplicas)
+// of the account's streams; 0 when there are none or they cannot be listed.
+func existingReplicas(ctx context.Context, js jetstream.JetStream) int {
+	n := 0
+	l := js.ListStreams(ctx)
+	for info := range l.Info() {
+		n = max(n, min(info.Config.Replicas, ClusterReplicas))
+	}
+	if l.Err() != nil {
+		return 0
+	}
+	return n
 }

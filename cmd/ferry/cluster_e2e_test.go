@@ -14,6 +14,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -115,6 +116,7 @@ func TestClusterFaults(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		accepted = map[string]bool{}
+		via      = map[string]int{} // accepted events per API address
 		refused  int
 	)
 	stop := make(chan struct{})
@@ -139,6 +141,7 @@ func TestClusterFaults(t *testing.T) {
 					if err == nil && out.StatusCode == 202 {
 						if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok && id != "" {
 							accepted[id] = true
+							via[n.api]++
 						}
 					} else {
 						refused++
@@ -154,10 +157,12 @@ func TestClusterFaults(t *testing.T) {
 		}
 	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(accepted) }
+	perNode := func() (int, int) { mu.Lock(); defer mu.Unlock(); return via[apiA], via[apiB] }
 	phase := func(what string, d time.Duration) {
-		before := count()
+		a0, b0 := perNode()
 		time.Sleep(d)
-		t.Logf("%s: %d events accepted in %v (%d in all)", what, count()-before, d, count())
+		a1, b1 := perNode()
+		t.Logf("%s: %d events accepted through A and %d through B in %v (%d in all)", what, a1-a0, b1-b0, d, count())
 	}
 	t.Logf("cluster and servers up, function created at %v", time.Since(start).Round(time.Millisecond))
 	phase("steady", 2*time.Second)
@@ -207,7 +212,7 @@ func TestClusterFaults(t *testing.T) {
 	seen := map[string]int{}
 	nodes := map[float64]int{}
 	extra := 0
-	for _, body := range a.drainRecords(t, doneURL) {
+	for _, body := range clusterDrain(t, a, doneURL) {
 		rec := record(t, body)
 		id, _ := path(rec, "requestContext", "requestId").(string)
 		if !accepted[id] {
@@ -239,5 +244,36 @@ func TestClusterFaults(t *testing.T) {
 	}
 	if len(nodes) < 2 {
 		t.Errorf("records were run by %d Ferry process(es) %v; the shared consumer should spread work over both servers", len(nodes), nodes)
+	}
+}
+
+// clusterDrain receives and deletes every record on a queue until it stays
+// empty for a second, and returns their bodies.
+func clusterDrain(t *testing.T, s *server, url string) []string {
+	t.Helper()
+	var bodies []string
+	var slow []string
+	receives := 0
+	for {
+		t0 := time.Now()
+		msgs := s.receive(t, url, 1)
+		receives++
+		if d := time.Since(t0); d > 300*time.Millisecond && len(msgs) > 0 {
+			slow = append(slow, fmt.Sprintf("receive %d: %d msgs in %v", receives, len(msgs), d.Round(time.Millisecond)))
+		}
+		if len(msgs) == 0 {
+			t.Logf("drained %d records in %d receives; slow: %v", len(bodies), receives, slow)
+			return bodies
+		}
+		for _, m := range msgs {
+			bodies = append(bodies, *m.Body)
+			t0 := time.Now()
+			if _, err := s.sqs().DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(t0); d > 300*time.Millisecond {
+				slow = append(slow, fmt.Sprintf("delete after receive %d: %v", receives, d.Round(time.Millisecond)))
+			}
+		}
 	}
 }
