@@ -185,7 +185,6 @@ func (e *Engine) Start(ctx context.Context) error {
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
 		Duplicates: dedupWindow,
-		Replicas:   max(e.engine.Replicas(), 1),
 	})
 	if err != nil {
 		return fmt.Errorf("async: stream: %w", err)

@@ -36,7 +36,6 @@ func (e *Engine) openJournal(ctx context.Context) error {
 	}
 	kv, err := e.engine.EnsureKV(ctx, jetstream.KeyValueConfig{
 		Bucket: JournalBucket, History: 1, TTL: e.opts.JournalRetention, MaxBytes: maxBytes,
-		Replicas: max(e.engine.Replicas(), 1),
 	})
 	if err != nil {
 		return fmt.Errorf("async: journal: %w", err)

@@ -163,7 +163,7 @@ func (e *Engine) probe(ctx context.Context) error {
 	if errors.Is(err, jetstream.ErrNoStreamResponse) {
 		if _, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: probeStream, Subjects: []string{probeSubject}, MaxMsgsPerSubject: 1,
-			Storage: jetstream.FileStorage, Replicas: e.cfg.Replicas,
+			Storage: jetstream.FileStorage, Replicas: e.Replicas(),
 		}); err == nil {
 			_, err = e.js.Publish(ctx, probeSubject, nil)
 		}

@@ -10,31 +10,52 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// EnsureStream creates the stream or updates it to cfg. Replicas default to the engine's.
+// EnsureStream creates the stream or updates it to cfg. Replicas default to
+// the engine's; an existing stream with fewer is raised (or, if JetStream
+// refuses, kept and the shortfall logged), one with more keeps them.
 func (e *Engine) EnsureStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	if cfg.Replicas == 0 {
-		cfg.Replicas = e.cfg.Replicas
-	}
 	if cfg.Storage == 0 {
 		cfg.Storage = jetstream.FileStorage
 	}
-	s, err := e.js.CreateOrUpdateStream(ctx, cfg)
+	var s jetstream.Stream
+	err := e.declare(ctx, "stream", cfg.Name, cfg.Name, cfg.Replicas, func(n int) (err error) {
+		cfg.Replicas = n
+		s, err = e.js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
 }
 
-// EnsureKV creates or opens a key-value bucket.
+// EnsureKV creates or opens a key-value bucket, with replicas as EnsureStream.
 func (e *Engine) EnsureKV(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	if cfg.Replicas == 0 {
-		cfg.Replicas = e.cfg.Replicas
-	}
-	kv, err := e.js.CreateOrUpdateKeyValue(ctx, cfg)
+	var kv jetstream.KeyValue
+	err := e.declare(ctx, "kv", cfg.Bucket, "KV_"+cfg.Bucket, cfg.Replicas, func(n int) (err error) {
+		cfg.Replicas = n
+		kv, err = e.js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("kv %s: %w", cfg.Bucket, err)
 	}
 	return kv, nil
+}
+
+// EnsureObjectStore creates or opens an object store bucket, with replicas
+// as EnsureStream.
+func (e *Engine) EnsureObjectStore(ctx context.Context, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
+	var obs jetstream.ObjectStore
+	err := e.declare(ctx, "object store", cfg.Bucket, "OBJ_"+cfg.Bucket, cfg.Replicas, func(n int) (err error) {
+		cfg.Replicas = n
+		obs, err = e.js.CreateOrUpdateObjectStore(ctx, cfg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object store %s: %w", cfg.Bucket, err)
+	}
+	return obs, nil
 }
 
 // IsNotFound reports whether err means a stream, consumer, message or key is missing.

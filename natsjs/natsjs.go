@@ -37,7 +37,8 @@ type Config struct {
 	// SyncInterval is the store's flush interval (default nats-server's 2 min
 	// fsync; writes reach the OS page cache at once and survive kill -9).
 	SyncInterval time.Duration
-	// Replicas for streams (1 embedded; 3 on a cluster).
+	// Replicas of every stream, bucket and object store; 0 (auto) is
+	// ClusterReplicas on a cluster that can place them, else 1.
 	Replicas int
 	Logger   *slog.Logger
 
@@ -65,9 +66,6 @@ func New(cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
 	return &Engine{cfg: cfg}
 }
 
@@ -82,7 +80,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
 		}
-		return e.attach(nc)
+		if err := e.attach(nc); err != nil {
+			return err
+		}
+		return e.chooseReplicas(ctx)
 	}
 	opts := &server.Options{}
 	if e.cfg.ServerConfig != "" {
@@ -145,7 +146,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	for {
 		if _, err := e.js.AccountInfo(ctx); err == nil {
 			e.startWatch(opts)
-			return nil
+			return e.chooseReplicas(ctx)
 		} else if ctx.Err() != nil {
 			e.Stop(context.Background())
 			return fmt.Errorf("JetStream not ready: %w", err)
@@ -192,8 +193,8 @@ func (e *Engine) Conn() *nats.Conn { return e.nc }
 // JetStream is the JetStream context.
 func (e *Engine) JetStream() jetstream.JetStream { return e.js }
 
-// Replicas is the replica count to use for streams.
-func (e *Engine) Replicas() int { return e.cfg.Replicas }
+// Replicas is the replica count to use for streams (settled by Start).
+func (e *Engine) Replicas() int { return max(e.cfg.Replicas, 1) }
 
 // ClientURL is the URL of the embedded server's client port, "" when it listens on none.
 func (e *Engine) ClientURL() string {

@@ -59,6 +59,8 @@ type API struct {
 	// mu serialises read-modify-write updates of function configurations
 	// made through this API.
 	mu sync.Mutex
+	// localMu serialises unpacking other servers' code revisions here.
+	localMu sync.Mutex
 }
 
 // routePrefixes are the API version prefixes of the operations served.

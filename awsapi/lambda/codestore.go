@@ -27,10 +27,11 @@ type CodeStore interface {
 const CodeBucket = "ferry_code"
 
 // JetStreamSource gives the JetStream context once the engine has started,
-// and the replica count for new buckets. *natsjs.Engine implements it.
+// and declares the bucket with the engine's replica count. *natsjs.Engine
+// implements it.
 type JetStreamSource interface {
 	JetStream() jetstream.JetStream
-	Replicas() int
+	EnsureObjectStore(ctx context.Context, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error)
 }
 
 // ObjectCodeStore is a CodeStore in the JetStream object store bucket
@@ -57,15 +58,13 @@ func (s *ObjectCodeStore) bucket(ctx context.Context) (jetstream.ObjectStore, er
 	if s.obs != nil {
 		return s.obs, nil
 	}
-	js := s.src.JetStream()
-	if js == nil {
+	if s.src.JetStream() == nil {
 		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "code store: JetStream is not connected")
 	}
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	obs, err := s.src.EnsureObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      CodeBucket,
 		Description: "Ferry function code zip files, <function>/<revision>",
 		Storage:     jetstream.FileStorage,
-		Replicas:    max(s.src.Replicas(), 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("code store: open bucket %s: %w", CodeBucket, err)

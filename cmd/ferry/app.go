@@ -87,7 +87,9 @@ type Config struct {
 	// NATSConfig is nats-server configuration text for the embedded
 	// engine (e.g. a store limit).
 	NATSConfig string
-	Logger     *slog.Logger
+	// Replicas of every store Ferry creates (0: auto, see natsjs.Config).
+	Replicas int
+	Logger   *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
 
@@ -200,7 +202,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.Engine = natsjs.New(natsjs.Config{
 		DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways, Listen: cfg.NATSListen, URL: cfg.NATSURL, Auth: cfg.NATSAuth, Logger: log,
-		ServerConfig: cfg.NATSConfig,
+		ServerConfig: cfg.NATSConfig, Replicas: cfg.Replicas,
 	})
 	m.Functions = catalog.New(m.Engine, log)
 	m.History = history.New(m.Engine, history.Options{Retention: cfg.HistoryRetention, MaxBytes: cfg.HistoryMax})
@@ -224,7 +226,7 @@ func (m *Main) Run(ctx context.Context) error {
 		invocations = otlp.Store{InvocationStore: m.History, Exporter: m.OTLP}
 	}
 	m.Async = async.New(m.Engine, async.Options{
-		Functions: m.Functions, History: invocations, Runner: m.Pool,
+		Functions: m.Functions, History: invocations, Runner: localCodeRunner{m},
 		ClockScale: cfg.ClockScale, AckWait: cfg.AsyncAckWait, Observer: m.Metrics, Logger: log, Fault: faultHook(),
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{

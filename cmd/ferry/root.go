@@ -49,6 +49,7 @@ type serverFlags struct {
 	historyMax  string
 	shutdown    time.Duration
 	ackWait     time.Duration
+	replicas    int
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -72,6 +73,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.registerLimits(fs)
 	f.natsAuth.register(fs)
 	f.registerEngine(fs)
+	f.registerCluster(fs)
 	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
@@ -95,6 +97,9 @@ func (f *serverFlags) config() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	if err := checkReplicas(f.replicas); err != nil {
+		return Config{}, err
+	}
 	if f.shutdown <= 0 {
 		return Config{}, ferry.Errorf(ferry.EINVALID, "--shutdown-timeout must be > 0, got %v", f.shutdown)
 	}
@@ -105,8 +110,8 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait,
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		AsyncAckWait: f.ackWait, Replicas: f.replicas,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
 

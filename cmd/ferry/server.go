@@ -24,6 +24,7 @@ func newServerCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ferry: AWS APIs on %s, dashboard %s/_ferry/, gateway %s (data in %s)\n",
 				m.APIURL(), m.APIURL(), m.Gateway.URL(), cfg.DataDir)
+			fmt.Fprintln(cmd.OutOrStdout(), "ferry:", clusterBanner(m))
 			if b := natsBanner(m); b != "" {
 				fmt.Fprintln(cmd.OutOrStdout(), "ferry:", b)
 			}
