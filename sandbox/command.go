@@ -86,6 +86,7 @@ func (p *Pool) environ(fn *ferry.Function, cmd command, apiAddr string, now time
 		"AWS_SECRET_ACCESS_KEY":           "test",
 		"AWS_SESSION_TOKEN":               "test",
 	}
+	p.awsEnv(env, fn.Name)
 	if cmd.execEnv != "" {
 		env["AWS_EXECUTION_ENV"] = cmd.execEnv
 	}
