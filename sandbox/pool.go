@@ -46,6 +46,10 @@ type Options struct {
 	// Credentials, when set, gives the access key an instance of function
 	// signs its API calls with; unset means the placeholder key "test".
 	Credentials func(function string) (id, secret string)
+	// NodeSDK, when set, is a folder whose node_modules holds the AWS SDK
+	// for JavaScript v3 that Node.js functions find when they do not bundle
+	// their own.
+	NodeSDK string
 }
 
 // Pool runs function instances.

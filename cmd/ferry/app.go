@@ -217,7 +217,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
 		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
-		APIEndpoint: m.functionAPIURL(), Credentials: m.functionCredentials(secret),
+		APIEndpoint: m.functionAPIURL(), Credentials: m.functionCredentials(secret), NodeSDK: installedNodeSDK(),
 	})
 	m.Metrics = metrics.New(m.metricsSource())
 	var invocations ferry.InvocationStore = m.History

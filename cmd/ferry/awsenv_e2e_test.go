@@ -18,6 +18,12 @@ import (
 	"github.com/ferry-run/ferry/bus"
 )
 
+var adminCreds = credentials.NewStaticCredentialsProvider("AKIDADMIN", "admin-secret", "")
+
+func adminLambda(m *Main) *lambda.Client {
+	return lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.APIURL()), Credentials: adminCreds, RetryMaxAttempts: 1})
+}
+
 // buildSDKFn builds testdata/sdkfn into a function zip.
 func buildSDKFn(t *testing.T) []byte {
 	t.Helper()

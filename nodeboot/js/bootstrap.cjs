@@ -16,6 +16,30 @@ const host = (colon < 0 ? api : api.slice(0, colon)).replace(/^\[(.*)\]$/, '$1')
 const port = colon < 0 ? 80 : Number(api.slice(colon + 1));
 const agent = new http.Agent({ keepAlive: true });
 
+// Ferry's AWS SDK v3 (FERRY_NODE_SDK, a folder holding node_modules) is the
+// last place bare specifiers are looked up, as /var/runtime/node_modules is on
+// AWS: CommonJS finds it through NODE_PATH; ES modules through this resolve
+// hook, tried only when the function's own resolution fails.
+if (env.FERRY_NODE_SDK) {
+  const mod = require('module');
+  if (typeof mod.register === 'function') {
+    const hook = `
+let sdkParent;
+export function initialize(d) { sdkParent = d.parentURL; }
+export async function resolve(spec, ctx, next) {
+  try { return await next(spec, ctx); }
+  catch (e) {
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && !/^[./]|^[a-z]+:/.test(spec)) return next(spec, { ...ctx, parentURL: sdkParent });
+    throw e;
+  }
+}`;
+    const { pathToFileURL } = require('url');
+    mod.register('data:text/javascript,' + encodeURIComponent(hook), {
+      data: { parentURL: pathToFileURL(path.join(env.FERRY_NODE_SDK, 'ferry-sdk.mjs')).href },
+    });
+  }
+}
+
 // Runtimes AWS has retired run on the local Node.js, with a warning naming it.
 const retired = /^AWS_Lambda_nodejs(\d+)\.x$/.exec(env.AWS_EXECUTION_ENV || '');
 if (retired && Number(retired[1]) < 18) {
@@ -287,7 +311,11 @@ async function loadHandler() {
   } catch (e) {
     if (e instanceof SyntaxError) throw runtimeError('Runtime.UserCodeSyntaxError', String(e));
     if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND')) {
-      throw runtimeError('Runtime.ImportModuleError', String(e));
+      let msg = String(e);
+      if (/'@aws-sdk\//.test(msg) && !env.FERRY_NODE_SDK) {
+        msg += "\nFerry provides the AWS SDK for JavaScript v3 to Node.js functions, but it is not installed: run `ferry runtime install node-sdk`";
+      }
+      throw runtimeError('Runtime.ImportModuleError', msg);
     }
     throw e;
   }
