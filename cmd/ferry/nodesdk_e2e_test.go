@@ -106,7 +106,7 @@ func TestNodeFunctionBundledSDKWins(t *testing.T) {
 	m := setup(t, 1)
 	c := lambdaClient(m)
 	files := map[string]string{
-		"index.js":  `exports.handler = async () => ({ cjs: require('@aws-sdk/client-sqs').bundled === true, esm: (await import('@aws-sdk/client-sqs')).bundled === true });`,
+		"index.js": `exports.handler = async () => ({ cjs: require('@aws-sdk/client-sqs').bundled === true, esm: (await import('@aws-sdk/client-sqs')).bundled === true });`,
 		"node_modules/@aws-sdk/client-sqs/package.json": `{"name":"@aws-sdk/client-sqs","version":"0.0.1","main":"index.js"}`,
 		"node_modules/@aws-sdk/client-sqs/index.js":     `exports.bundled = true;`,
 	}
