@@ -275,19 +275,22 @@ exports.handler = async () => { throw new PaymentDeclined('card declined'); };`,
 				t.Errorf("errorMessage %q, want %q", d.ErrorMessage, tt.wantMsg)
 			}
 			if !tt.wantStack {
-				if d.StackTrace == nil || len(d.StackTrace) != 0 {
-					t.Errorf("stackTrace %q, want []", d.StackTrace)
+				if d.Trace == nil || len(d.Trace) != 0 {
+					t.Errorf("trace %q, want []", d.Trace)
 				}
 				return
 			}
-			if len(d.StackTrace) == 0 {
-				t.Fatalf("stackTrace empty")
+			if len(d.Trace) == 0 {
+				t.Fatalf("trace empty")
 			}
-			if strings.Contains(d.StackTrace[0], tt.wantMsg) {
-				t.Errorf("stackTrace[0] %q repeats the message line", d.StackTrace[0])
+			if !strings.HasSuffix(d.Trace[0], ": "+tt.wantMsg) || !strings.HasPrefix(d.Trace[1], "    at ") {
+				t.Errorf("trace %q does not start with its \"Error: message\" line", d.Trace)
 			}
-			if !strings.Contains(strings.Join(d.StackTrace, "\n"), "index.js") {
-				t.Errorf("stackTrace %q does not name index.js", d.StackTrace)
+			if tt.wantMsg == "boom" && d.Trace[0] != "Error: boom" {
+				t.Errorf("trace[0] %q, want %q", d.Trace[0], "Error: boom")
+			}
+			if !strings.Contains(strings.Join(d.Trace, "\n"), "index.js") {
+				t.Errorf("trace %q does not name index.js", d.Trace)
 			}
 			// The error is logged as an ERROR line for the request.
 			p.waitOutput(t, "\tERROR\tInvoke Error \t{\"errorType\":\""+tt.wantType+"\"")
@@ -335,8 +338,8 @@ func TestInitErrors(t *testing.T) {
 			if !strings.HasPrefix(d.ErrorMessage, tt.wantPrefix) {
 				t.Errorf("errorMessage %q, want prefix %q", d.ErrorMessage, tt.wantPrefix)
 			}
-			if d.StackTrace == nil {
-				t.Errorf("stackTrace missing")
+			if d.Trace == nil {
+				t.Errorf("trace missing")
 			}
 			if code := p.wait(t); code != 1 {
 				t.Errorf("exit code %d, want 1", code)

@@ -45,7 +45,7 @@ type post struct {
 type errorDoc struct {
 	ErrorType    string   `json:"errorType"`
 	ErrorMessage string   `json:"errorMessage"`
-	StackTrace   []string `json:"stackTrace"`
+	Trace        []string `json:"trace"`
 }
 
 func (p post) errorDoc(t *testing.T) errorDoc {

@@ -83,6 +83,8 @@ type ErrorBody struct {
 	ErrorMessage string          `json:"errorMessage"`
 	ErrorType    string          `json:"errorType"`
 	StackTrace   json.RawMessage `json:"stackTrace,omitempty"`
+	// Trace is the Node.js runtime's stack: its lines, "Error: message" first.
+	Trace json.RawMessage `json:"trace,omitempty"`
 }
 
 // NormalizeError parses an error document sent by a runtime into
@@ -103,6 +105,9 @@ func NormalizeError(headerType string, body []byte) ErrorBody {
 	if len(eb.StackTrace) > 0 && string(eb.StackTrace) == "null" {
 		eb.StackTrace = nil
 	}
+	if len(eb.Trace) > 0 && string(eb.Trace) == "null" {
+		eb.Trace = nil
+	}
 	return eb
 }
 
@@ -110,7 +115,7 @@ func NormalizeError(headerType string, body []byte) ErrorBody {
 func (e ErrorBody) JSON() []byte {
 	b, err := json.Marshal(e)
 	if err != nil { // a stack trace that is not valid JSON: drop it
-		e.StackTrace = nil
+		e.StackTrace, e.Trace = nil, nil
 		b, _ = json.Marshal(e)
 	}
 	return b

@@ -86,8 +86,13 @@ func (p *Pool) environ(fn *ferry.Function, cmd command, apiAddr string, now time
 		"AWS_SECRET_ACCESS_KEY":           "test",
 		"AWS_SESSION_TOKEN":               "test",
 	}
+	p.awsEnv(env, fn.Name)
 	if cmd.execEnv != "" {
 		env["AWS_EXECUTION_ENV"] = cmd.execEnv
+	}
+	if p.opts.NodeSDK != "" && isNodeRuntime(fn.Runtime) {
+		env["FERRY_NODE_SDK"] = p.opts.NodeSDK
+		env["NODE_PATH"] = filepath.Join(p.opts.NodeSDK, "node_modules")
 	}
 	for k, v := range fn.Env {
 		env[k] = v

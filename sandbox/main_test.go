@@ -100,6 +100,15 @@ func fakeRuntime(mode string) int {
 			resp.Body.Close()
 			post("/invocation/"+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "", string(body))
 		}
+	case "env": // answer each event with the instance's environment
+		for {
+			id := next()
+			if id == "" {
+				return 3
+			}
+			b, _ := json.Marshal(envMap())
+			post("/invocation/"+id+"/response", "", string(b))
+		}
 	case "double-next": // two concurrent GET /next: the second is refused
 		codes := make(chan int, 2)
 		ids := make(chan string, 2)

@@ -39,6 +39,17 @@ type Options struct {
 	// output reader, or the invoking goroutine for Ferry's own lines) and must
 	// not block; line is only valid during the call.
 	OnLog func(function, requestID string, line []byte)
+	// APIEndpoint, when set, is Ferry's AWS API URL (http://host:port):
+	// every instance gets it as AWS_ENDPOINT_URL and the per-service
+	// variants the AWS SDKs read, so a function's SDK clients call Ferry.
+	APIEndpoint string
+	// Credentials, when set, gives the access key an instance of function
+	// signs its API calls with; unset means the placeholder key "test".
+	Credentials func(function string) (id, secret string)
+	// NodeSDK, when set, is a folder whose node_modules holds the AWS SDK
+	// for JavaScript v3 that Node.js functions find when they do not bundle
+	// their own.
+	NodeSDK string
 }
 
 // Pool runs function instances.

@@ -33,6 +33,9 @@ const (
 // never written, by Verify: set them before serving.
 type Verifier struct {
 	Keys Credentials
+	// Lookup, when set, is asked for the secret of an access key that is
+	// not in Keys (keys derived on demand, such as a function's own).
+	Lookup func(accessKey string) (secret string, ok bool)
 	// MaxSkew is how far the request date may be from Now; 0 means
 	// DefaultMaxSkew.
 	MaxSkew time.Duration
@@ -97,6 +100,9 @@ func (v *Verifier) verify(r *http.Request) (*spooled, *AuthError) {
 		return nil, aerr
 	}
 	secret, ok := v.Keys[req.cred.accessKey]
+	if !ok && v.Lookup != nil {
+		secret, ok = v.Lookup(req.cred.accessKey)
+	}
 	if !ok {
 		return nil, authErrorf(kindUnknownKey, "The security token included in the request is invalid.")
 	}

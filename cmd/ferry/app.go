@@ -142,6 +142,7 @@ type Main struct {
 	// lock and gatewayLn are taken by claim before anything starts.
 	lock      *dataLock
 	gatewayLn net.Listener
+	fnKeys    *functionKeys // each function's own API key (with auth on)
 }
 
 // NewMain returns an unstarted server for cfg.
@@ -218,6 +219,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
 		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
+		APIEndpoint: m.functionAPIURL(), Credentials: m.functionCredentials(secret), NodeSDK: installedNodeSDK(),
 	})
 	m.Metrics = metrics.New(m.metricsSource())
 	var invocations ferry.InvocationStore = m.History

@@ -45,6 +45,10 @@ func (m *Main) withAuth(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		case strings.HasPrefix(p, "/_ferry/") || p == "/metrics":
+			if m.fnKeys.usedBy(r) {
+				http.Error(w, "a function's access key may call the AWS APIs only, not Ferry's own endpoints", http.StatusForbidden)
+				return
+			}
 			if id, secret, ok := r.BasicAuth(); ok {
 				if want, known := m.Config.AccessKeys[id]; known && subtle.ConstantTimeCompare([]byte(want), []byte(secret)) == 1 {
 					next.ServeHTTP(w, r)

@@ -68,7 +68,7 @@ func (m *Main) limitBodies(next http.Handler) http.Handler {
 // newVerifier is the API port's signature check: each operation's body
 // limit, large bodies spooled under the data dir while they are hashed.
 func (m *Main) newVerifier() *sigv4.Verifier {
-	v := &sigv4.Verifier{Keys: m.Config.AccessKeys, Limit: m.bodyLimit}
+	v := &sigv4.Verifier{Keys: m.Config.AccessKeys, Limit: m.bodyLimit, Lookup: m.fnKeys.lookup}
 	dir := filepath.Join(m.Config.DataDir, "spool")
 	if err := os.MkdirAll(dir, 0o700); err == nil {
 		v.SpoolDir = dir

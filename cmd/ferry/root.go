@@ -19,6 +19,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newRuntimeCommand())
 	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
 		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand(),
 		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand())

@@ -109,10 +109,11 @@ func TestRuntimesSyncAndAsync(t *testing.T) {
 				t.Fatalf("%s: failure record %s = %v, want %v\n%v", name, k, got, want, rec)
 			}
 		}
-		// Node.js errors carry their stack; aws-lambda-go sends none for a
-		// returned error, and Ferry passes the runtime's payload through.
-		if _, ok := path(rec, "responsePayload", "stackTrace").([]any); !ok && tc.fn.runtime != "provided.al2023" {
-			t.Fatalf("%s: failure record has no stackTrace array: %v", name, rec["responsePayload"])
+		// Node.js errors carry their stack as "trace", as AWS's Node.js
+		// runtime sends it; aws-lambda-go sends none for a returned error,
+		// and Ferry passes the runtime's payload through.
+		if _, ok := path(rec, "responsePayload", "trace").([]any); !ok && tc.fn.runtime != "provided.al2023" {
+			t.Fatalf("%s: failure record has no trace array: %v", name, rec["responsePayload"])
 		}
 	}
 }

@@ -16,6 +16,39 @@ const host = (colon < 0 ? api : api.slice(0, colon)).replace(/^\[(.*)\]$/, '$1')
 const port = colon < 0 ? 80 : Number(api.slice(colon + 1));
 const agent = new http.Agent({ keepAlive: true });
 
+// Ferry's AWS SDK v3 (FERRY_NODE_SDK, a folder holding node_modules) is the
+// last place bare specifiers are looked up, as /var/runtime/node_modules is on
+// AWS: CommonJS finds it through NODE_PATH; ES modules through this resolve
+// hook, tried only when the function's own resolution fails.
+if (env.FERRY_NODE_SDK) {
+  const mod = require('module');
+  if (typeof mod.register === 'function') {
+    const hook = `
+let sdkParent;
+export function initialize(d) { sdkParent = d.parentURL; }
+export async function resolve(spec, ctx, next) {
+  try { return await next(spec, ctx); }
+  catch (e) {
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && !/^[./]|^[a-z]+:/.test(spec)) return next(spec, { ...ctx, parentURL: sdkParent });
+    throw e;
+  }
+}`;
+    const { pathToFileURL } = require('url');
+    mod.register('data:text/javascript,' + encodeURIComponent(hook), {
+      data: { parentURL: pathToFileURL(path.join(env.FERRY_NODE_SDK, 'ferry-sdk.mjs')).href },
+    });
+  }
+}
+
+// Runtimes AWS has retired run on the local Node.js, with a warning naming it.
+const retired = /^AWS_Lambda_nodejs(\d+)\.x$/.exec(env.AWS_EXECUTION_ENV || '');
+if (retired && Number(retired[1]) < 18) {
+  process.stderr.write(
+    `ferry nodeboot: WARNING: runtime nodejs${retired[1]}.x is retired by AWS (Ferry targets nodejs18.x and later); ` +
+      `this function runs on the local Node.js ${process.version}\n`,
+  );
+}
+
 // ---- Runtime API client ----------------------------------------------------
 
 function call(method, urlPath, body, headers) {
@@ -62,29 +95,26 @@ function isErrorLike(v) {
   );
 }
 
-// errorBody converts a thrown value into the Runtime API error document.
-// Error values: their name, message and stack (without the first line, which
-// repeats name and message). Other values: typeof, String(value), no stack.
+// errorBody converts a thrown value into the Runtime API error document, as
+// AWS's Node.js runtime does: Error values give their name, message and
+// `trace`, the stack's lines starting with its "Error: message" line; other
+// values give typeof, String(value) and an empty trace.
 function errorBody(err) {
   try {
     if (isErrorLike(err)) {
-      const lines = typeof err.stack === 'string' ? err.stack.split('\n') : [];
-      // The leading line(s) repeat "name: message" (the message may span lines).
-      let head = lines.findIndex((l) => /^\s+at /.test(l));
-      if (head < 0) head = Math.min(lines.length, String(err.message).split('\n').length);
       return {
         errorType: String(err.name || 'Error'),
         errorMessage: String(err.message),
-        stackTrace: lines.slice(head),
+        trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
       };
     }
-    return { errorType: typeof err, errorMessage: String(err), stackTrace: [] };
+    return { errorType: typeof err, errorMessage: String(err), trace: [] };
   } catch (_) {
     return {
       errorType: 'handled',
       errorMessage:
         'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
-      stackTrace: [],
+      trace: [],
     };
   }
 }
@@ -281,7 +311,11 @@ async function loadHandler() {
   } catch (e) {
     if (e instanceof SyntaxError) throw runtimeError('Runtime.UserCodeSyntaxError', String(e));
     if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND')) {
-      throw runtimeError('Runtime.ImportModuleError', String(e));
+      let msg = String(e);
+      if (/'@aws-sdk\//.test(msg) && !env.FERRY_NODE_SDK) {
+        msg += "\nFerry provides the AWS SDK for JavaScript v3 to Node.js functions, but it is not installed: run `ferry runtime install node-sdk`";
+      }
+      throw runtimeError('Runtime.ImportModuleError', msg);
     }
     throw e;
   }
