@@ -30,6 +30,7 @@ import (
 	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/nodeboot"
 	"github.com/ferry-run/ferry/otlp"
+	"github.com/ferry-run/ferry/pyboot"
 	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/schedule"
@@ -195,6 +196,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pyBootstrap, err := pyboot.Install(filepath.Join(cfg.DataDir, "runtime"))
+	if err != nil {
+		return err
+	}
 	log := cfg.Logger
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
@@ -215,7 +220,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
-		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
+		PythonBootstrap: pyBootstrap,
+		IdleTimeout:     cfg.IdleTimeout, Logger: log, OnLog: onLog,
 	})
 	m.Metrics = metrics.New(m.metricsSource())
 	var invocations ferry.InvocationStore = m.History
