@@ -162,3 +162,5 @@ func TestPythonLayerPathImport(t *testing.T) {
 		t.Fatalf("payload = %s %s\n%s", res.Payload, res.ErrorMessage, res.Logs)
 	}
 }
+
+func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o644) }
