@@ -18,7 +18,9 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/ferry-run/ferry"
 )
@@ -70,4 +72,19 @@ func Install(dir string) (string, error) {
 
 func installErr(dir string, err error) error {
 	return fmt.Errorf("%w: %w", ferry.Errorf(ferry.EINTERNAL, "pyboot: install bootstrap into %q", dir), err)
+}
+
+// Resolve returns the real interpreter behind bin (for example through a
+// version manager's shim, which costs a process start at every cold start)
+// and its "3.N" version. On failure it returns bin unchanged and the error.
+func Resolve(bin string) (path, version string, err error) {
+	out, err := exec.Command(bin, "-c", "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		return bin, "", fmt.Errorf("%w: %w", ferry.Errorf(ferry.EINVALID, "pyboot: cannot run the Python interpreter %q", bin), err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] == "" {
+		return bin, "", ferry.Errorf(ferry.EINVALID, "pyboot: %q printed %q for its executable and version", bin, out)
+	}
+	return lines[0], lines[1], nil
 }

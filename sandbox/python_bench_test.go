@@ -19,7 +19,11 @@ func BenchmarkPythonColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bu := setup(b, Options{PythonBootstrap: entry})
+	bin, _, err := pyboot.Resolve("python3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bu := setup(b, Options{PythonBootstrap: entry, PythonBinary: bin})
 	dir := b.TempDir()
 	if err := writeFile(dir+"/handler.py", "def ok(e, c):\n    return 1\n"); err != nil {
 		b.Fatal(err)
@@ -37,8 +41,12 @@ func BenchmarkPythonColdStart(b *testing.B) {
 
 // BenchmarkPythonInterpreterFloor runs `python3 -c 0`.
 func BenchmarkPythonInterpreterFloor(b *testing.B) {
+	bin, _, err := pyboot.Resolve("python3")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := 0; i < b.N; i++ {
-		if err := exec.Command("python3", "-c", "0").Run(); err != nil {
+		if err := exec.Command(bin, "-c", "0").Run(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -50,7 +50,11 @@ func pySetup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return setup(t, Options{PythonBootstrap: entry})
+	bin, _, err := pyboot.Resolve("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setup(t, Options{PythonBootstrap: entry, PythonBinary: bin})
 }
 
 func TestPythonHandlerContextAndLogs(t *testing.T) {

@@ -200,6 +200,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pyBinary := pythonBinary(cfg.Logger)
 	log := cfg.Logger
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
@@ -220,8 +221,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
-		PythonBootstrap: pyBootstrap,
-		IdleTimeout:     cfg.IdleTimeout, Logger: log, OnLog: onLog,
+		PythonBootstrap: pyBootstrap, PythonBinary: pyBinary,
+		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
 	})
 	m.Metrics = metrics.New(m.metricsSource())
 	var invocations ferry.InvocationStore = m.History
