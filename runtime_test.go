@@ -11,7 +11,8 @@ func TestRuntimeFamily(t *testing.T) {
 	for rt, want := range map[string]string{
 		"provided": "provided", "provided.al2": "provided", "provided.al2023": "provided",
 		"nodejs18.x": "nodejs", "nodejs20.x": "nodejs", "nodejs22.x": "nodejs", "nodejs24.x": "nodejs",
-		"python3.12": "", "nodejs": "", "nodejs.x": "", "nodejsX.x": "", "provided.al2024": "", "java21": "", "": "",
+		"python3.9": "python", "python3.12": "python", "python3.13": "python", "python3.8": "", "python3.14": "",
+		"nodejs": "", "nodejs.x": "", "nodejsX.x": "", "provided.al2024": "", "java21": "", "": "",
 	} {
 		got, err := ferry.RuntimeFamily(rt)
 		if got != want || (err == nil) != (want != "") {
@@ -21,8 +22,8 @@ func TestRuntimeFamily(t *testing.T) {
 			t.Errorf("RuntimeFamily(%q): code %q", rt, ferry.ErrorCode(err))
 		}
 	}
-	fn := &ferry.Function{Name: "f", Runtime: "python3.12"}
+	fn := &ferry.Function{Name: "f", Runtime: "java21"}
 	if err := fn.Validate(); ferry.ErrorCode(err) != ferry.EINVALID {
-		t.Fatalf("a python function validated: %v", err)
+		t.Fatalf("a java function validated: %v", err)
 	}
 }

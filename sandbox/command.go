@@ -29,6 +29,12 @@ func isNodeRuntime(rt string) bool {
 	return err == nil && family == ferry.RuntimeFamilyNode
 }
 
+// isPythonRuntime reports whether rt is python3.9 ... python3.13.
+func isPythonRuntime(rt string) bool {
+	family, err := ferry.RuntimeFamily(rt)
+	return err == nil && family == ferry.RuntimeFamilyPython
+}
+
 // commandFor returns the command that starts fn's runtime, or EINVALID.
 func (p *Pool) commandFor(fn *ferry.Function) (command, error) {
 	if fn.CodeDir == "" {
@@ -53,9 +59,20 @@ func (p *Pool) commandFor(fn *ferry.Function) (command, error) {
 			taskRoot: root,
 			rtDir:    filepath.Dir(p.opts.NodeBootstrap),
 		}, nil
+	case isPythonRuntime(rt):
+		if p.opts.PythonBootstrap == "" {
+			return command{}, ferry.Errorf(ferry.EINVALID, "runtime %q needs Ferry's Python bootstrap, but none is configured", rt)
+		}
+		return command{
+			path:     p.opts.PythonBinary,
+			args:     []string{"-u", p.opts.PythonBootstrap},
+			execEnv:  "AWS_Lambda_" + rt,
+			taskRoot: root,
+			rtDir:    filepath.Dir(p.opts.PythonBootstrap),
+		}, nil
 	default:
 		return command{}, ferry.Errorf(ferry.EINVALID,
-			"runtime %q is not supported (supported: provided, provided.al2, provided.al2023, nodejsNN.x)", rt)
+			"runtime %q is not supported (supported: provided, provided.al2, provided.al2023, nodejsNN.x, python3.9 to python3.13)", rt)
 	}
 }
 

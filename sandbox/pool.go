@@ -20,6 +20,7 @@ const (
 	DefaultIdleTimeout  = 5 * time.Minute
 	DefaultMaxInstances = 32
 	DefaultNodeBinary   = "node"
+	DefaultPythonBinary = "python3"
 )
 
 // initTimeout bounds a runtime's initialisation, as Lambda's 10 s init phase.
@@ -27,12 +28,16 @@ const initTimeout = 10 * time.Second
 
 // Options configure a Pool.
 type Options struct {
-	Realm         ferry.Realm   // for the invoked function ARN and AWS_REGION
-	NodeBootstrap string        // path of Ferry's Node.js bootstrap entry script; required only for nodejs* runtimes
-	NodeBinary    string        // default "node"
-	IdleTimeout   time.Duration // reap instances idle this long; default 5 min
-	MaxInstances  int           // per function when it has no reserved concurrency; default 32
-	Logger        *slog.Logger
+	Realm         ferry.Realm // for the invoked function ARN and AWS_REGION
+	NodeBootstrap string      // path of Ferry's Node.js bootstrap entry script; required only for nodejs* runtimes
+	NodeBinary    string      // default "node"
+	// PythonBootstrap is the path of Ferry's Python bootstrap script; required
+	// only for python3.* runtimes. PythonBinary defaults to "python3".
+	PythonBootstrap string
+	PythonBinary    string
+	IdleTimeout     time.Duration // reap instances idle this long; default 5 min
+	MaxInstances    int           // per function when it has no reserved concurrency; default 32
+	Logger          *slog.Logger
 	// OnLog, when set, receives every log line of every instance as it is
 	// read (requestID is "" outside an invocation), including Ferry's START,
 	// END and REPORT lines. It is called synchronously (from the instance's
@@ -83,6 +88,9 @@ func New(opts Options) *Pool {
 	}
 	if opts.NodeBinary == "" {
 		opts.NodeBinary = DefaultNodeBinary
+	}
+	if opts.PythonBinary == "" {
+		opts.PythonBinary = DefaultPythonBinary
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout

@@ -338,9 +338,9 @@ func TestBadRuntimes(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Options{})
 	fn := goFn("py")
-	fn.Runtime = "python3.12"
+	fn.Runtime = "python3.12" // no bootstrap configured
 	if _, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{}); ferry.ErrorCode(err) != ferry.EINVALID {
-		t.Errorf("python runtime: %v, want EINVALID", err)
+		t.Errorf("python without bootstrap: %v, want EINVALID", err)
 	}
 	fn.Runtime = "nodejs20.x" // no bootstrap configured
 	if _, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{}); ferry.ErrorCode(err) != ferry.EINVALID {

@@ -30,6 +30,7 @@ import (
 	"github.com/ferry-run/ferry/natsjs"
 	"github.com/ferry-run/ferry/nodeboot"
 	"github.com/ferry-run/ferry/otlp"
+	"github.com/ferry-run/ferry/pyboot"
 	"github.com/ferry-run/ferry/queue"
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/schedule"
@@ -198,6 +199,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pyBootstrap, err := pyboot.Install(filepath.Join(cfg.DataDir, "runtime"))
+	if err != nil {
+		return err
+	}
+	pyBinary := pythonBinary(cfg.Logger)
 	log := cfg.Logger
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 
@@ -218,6 +224,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Pool = sandbox.New(sandbox.Options{
 		Realm: cfg.Realm, NodeBootstrap: bootstrap, NodeBinary: cfg.NodeBinary,
+		PythonBootstrap: pyBootstrap, PythonBinary: pyBinary,
 		IdleTimeout: cfg.IdleTimeout, Logger: log, OnLog: onLog,
 		APIEndpoint: m.functionAPIURL(), Credentials: m.functionCredentials(secret), NodeSDK: installedNodeSDK(),
 	})

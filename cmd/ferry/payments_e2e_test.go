@@ -14,7 +14,13 @@ import (
 // loadPayments applies examples/payments to a fresh server.
 func loadPayments(t *testing.T) (*Main, *stack.Stack) {
 	t.Helper()
-	st, warnings, err := stack.Load("../../examples/payments", stack.LoadOptions{})
+	return loadPaymentsFrom(t, "../../examples/payments")
+}
+
+// loadPaymentsFrom applies the payments example in dir to a fresh server.
+func loadPaymentsFrom(t *testing.T, dir string) (*Main, *stack.Stack) {
+	t.Helper()
+	st, warnings, err := stack.Load(dir, stack.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +65,19 @@ func outcomes(m *Main, st *stack.Stack) (customer, team map[string]int) {
 func TestPaymentsFlow(t *testing.T) {
 	t.Parallel()
 	m, st := loadPayments(t)
+	checkPaymentsFlow(t, m, st)
+}
+
+// TestPaymentsFlowPython: the same flow with examples/payments-python's
+// Python handlers.
+func TestPaymentsFlowPython(t *testing.T) {
+	t.Parallel()
+	m, st := loadPaymentsFrom(t, "../../examples/payments-python")
+	checkPaymentsFlow(t, m, st)
+}
+
+func checkPaymentsFlow(t *testing.T, m *Main, st *stack.Stack) {
+	t.Helper()
 	const n = 20
 	declined := func(i int) bool { return i%4 == 0 }
 	for i := range n {
