@@ -124,3 +124,30 @@ func TestUpStopsOnAFailedBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestUpStopsOnAMissingEntryPoint: a makefile build that leaves no
+// bootstrap stops `ferry up` with the function's file:line and the reason.
+func TestUpStopsOnAMissingEntryPoint(t *testing.T) {
+	t.Setenv("FERRY_BUILD_CACHE", t.TempDir())
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	tmpl := "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n    Properties:\n      Handler: bootstrap\n      Runtime: provided.al2023\n"
+	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Makefile"), []byte("build-Fn:\n\techo built nothing\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "up", dir, "--api", freePort(t), "--gateway", freePort(t))
+	out, err := cmd.CombinedOutput()
+	if err == nil || cmd.ProcessState.ExitCode() == 0 {
+		t.Fatalf("ferry up started without an entry point:\n%s", out)
+	}
+	for _, want := range []string{"template.yaml:4", "entry point bootstrap is missing after the makefile build"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
