@@ -23,6 +23,7 @@ import (
 const (
 	MethodGo       = "go1.x"
 	MethodMakefile = "makefile"
+	MethodEsbuild  = "esbuild"
 )
 
 // Spec is one function's build: what SAM's Metadata declares.
@@ -32,6 +33,17 @@ type Spec struct {
 	SourceDir string // CodeUri
 	Arch      string // "x86_64" (default) or "arm64"
 	Entry     string // file that must exist in the artifact, e.g. "bootstrap"
+	Esbuild   Esbuild
+}
+
+// Esbuild is SAM's BuildProperties for BuildMethod esbuild.
+type Esbuild struct {
+	EntryPoints []string
+	Format      string // cjs (default) or esm
+	Target      string
+	Minify      bool
+	Sourcemap   bool
+	External    []string
 }
 
 // Builder builds into Cache (one folder per input hash).
@@ -116,8 +128,14 @@ func run(ctx context.Context, s Spec, out string) error {
 	case MethodMakefile:
 		cmd = exec.CommandContext(ctx, "make", "build-"+s.LogicalID)
 		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+out)
+	case MethodEsbuild:
+		bin, err := findEsbuild(s.SourceDir)
+		if err != nil {
+			return fmt.Errorf("build of %s: %w", s.LogicalID, err)
+		}
+		cmd = exec.CommandContext(ctx, bin, esbuildArgs(s.Esbuild, out)...)
 	default:
-		return fmt.Errorf("build of %s: BuildMethod %q is not supported (use go1.x or makefile)", s.LogicalID, s.Method)
+		return fmt.Errorf("build of %s: BuildMethod %q is not supported (use go1.x, makefile or esbuild)", s.LogicalID, s.Method)
 	}
 	cmd.Dir = s.SourceDir
 	var buf bytes.Buffer
@@ -131,7 +149,7 @@ func run(ctx context.Context, s Spec, out string) error {
 // hashInputs hashes the spec and every file under the source folder.
 func hashInputs(s Spec) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", s.Method, s.LogicalID, s.Arch, s.Entry)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%+v\x00", s.Method, s.LogicalID, s.Arch, s.Entry, s.Esbuild)
 	var files []string
 	err := filepath.WalkDir(s.SourceDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

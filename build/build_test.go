@@ -84,3 +84,27 @@ func TestMakefileBuild(t *testing.T) {
 		t.Fatalf("want make's output, got %v", err)
 	}
 }
+
+// TestEsbuildBuild bundles a TypeScript handler with the real esbuild
+// (installed by .ci/run) and checks the entry point is there.
+func TestEsbuildBuild(t *testing.T) {
+	src := t.TempDir()
+	write(t, src, "app.ts", "import { greet } from './greet';\nexport const handler = async () => ({ statusCode: 200, body: greet('x') });\n")
+	write(t, src, "greet.ts", "export const greet = (n: string): string => 'hi ' + n;\n")
+	b := &Builder{Cache: t.TempDir()}
+	s := Spec{Method: MethodEsbuild, LogicalID: "Fn", SourceDir: src, Entry: NodeEntry("app.handler", ""),
+		Esbuild: Esbuild{EntryPoints: []string{"app.ts"}, Target: "es2020", Minify: true}}
+	dir, _, err := b.Build(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "app.js"))
+	if !strings.Contains(string(got), "hi ") {
+		t.Fatalf("app.js = %q", got)
+	}
+	// A syntax error shows esbuild's message.
+	write(t, src, "greet.ts", "export const greet = (n: string): string => 'hi ' + ;\n")
+	if _, _, err := b.Build(context.Background(), s); err == nil || !strings.Contains(err.Error(), "greet.ts") {
+		t.Fatalf("want esbuild's output, got %v", err)
+	}
+}
