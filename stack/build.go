@@ -13,10 +13,17 @@ type Build struct {
 	Arch   string `json:"arch,omitempty"` // x86_64 (default) or arm64
 	Source string `json:"source"`         // file:line of the function, for errors
 	Dir    string `json:"dir"`            // the source folder (CodeUri) the build reads
+	// esbuild's BuildProperties
+	EntryPoints []string `json:"entryPoints,omitempty"`
+	Format      string   `json:"format,omitempty"`
+	Target      string   `json:"target,omitempty"`
+	Minify      bool     `json:"minify,omitempty"`
+	Sourcemap   bool     `json:"sourcemap,omitempty"`
+	External    []string `json:"external,omitempty"`
 }
 
 // Build methods Ferry runs.
-var buildMethods = map[string]bool{"go1.x": true, "makefile": true}
+var buildMethods = map[string]bool{"go1.x": true, "makefile": true, "esbuild": true}
 
 // samBuild reads Metadata.BuildMethod of a SAM function.
 func (l *loader) samBuild(r *resource, f *Function, arch *yaml.Node) {
@@ -31,13 +38,38 @@ func (l *loader) samBuild(r *resource, f *Function, arch *yaml.Node) {
 	}
 	m := l.str(bm, path+".BuildMethod")
 	if !buildMethods[m] {
-		l.fail(bm, "%s.BuildMethod: %q is not supported (use go1.x or makefile)", path, m)
+		l.fail(bm, "%s.BuildMethod: %q is not supported (use go1.x, makefile or esbuild)", path, m)
 	}
 	b := &Build{Method: m, Arch: "x86_64", Source: fmt.Sprintf("%s:%d", l.file, r.node.Line), Dir: f.CodeDir}
 	if arch != nil {
 		if list := l.strList(arch, path); len(list) > 0 {
 			b.Arch = list[0]
 		}
+	}
+	if bp := mapGet(md, "BuildProperties"); bp != nil {
+		pp := path + ".BuildProperties"
+		l.checkKeys(bp, pp, "EntryPoints Format Target Minify Sourcemap External", "")
+		if v := mapGet(bp, "EntryPoints"); v != nil {
+			b.EntryPoints = l.strList(v, pp+".EntryPoints")
+		}
+		if v := mapGet(bp, "Format"); v != nil {
+			b.Format = l.str(v, pp+".Format")
+		}
+		if v := mapGet(bp, "Target"); v != nil {
+			b.Target = l.str(v, pp+".Target")
+		}
+		if v := mapGet(bp, "Minify"); v != nil {
+			b.Minify = l.bool(v, pp+".Minify")
+		}
+		if v := mapGet(bp, "Sourcemap"); v != nil {
+			b.Sourcemap = l.bool(v, pp+".Sourcemap")
+		}
+		if v := mapGet(bp, "External"); v != nil {
+			b.External = l.strList(v, pp+".External")
+		}
+	}
+	if m == "esbuild" && len(b.EntryPoints) == 0 {
+		l.fail(bm, "%s: BuildMethod esbuild needs BuildProperties.EntryPoints", path)
 	}
 	f.Build = b
 }

@@ -35,9 +35,13 @@ func rebuild(ctx context.Context, fn *stack.Function) (string, error) {
 	entry := ""
 	if fam, _ := ferry.RuntimeFamily(fn.Runtime); fam == ferry.RuntimeFamilyProvided {
 		entry = "bootstrap"
+	} else if fam == ferry.RuntimeFamilyNode {
+		entry = build.NodeEntry(fn.Handler, fn.Build.Format)
 	}
 	dir, _, err := (&build.Builder{Cache: cache}).Build(ctx, build.Spec{
 		Method: fn.Build.Method, LogicalID: fn.LogicalID, SourceDir: fn.Build.Dir, Arch: fn.Build.Arch, Entry: entry,
+		Esbuild: build.Esbuild{EntryPoints: fn.Build.EntryPoints, Format: fn.Build.Format, Target: fn.Build.Target,
+			Minify: fn.Build.Minify, Sourcemap: fn.Build.Sourcemap, External: fn.Build.External},
 	})
 	if err != nil {
 		return "", fmt.Errorf("%s: function %s: %w", fn.Build.Source, fn.LogicalID, err)

@@ -151,3 +151,35 @@ func TestUpStopsOnAMissingEntryPoint(t *testing.T) {
 		}
 	}
 }
+
+// TestUpBuildsAnEsbuildFunction: a TypeScript function with SAM's
+// BuildMethod esbuild is bundled by the real esbuild and answers through
+// the gateway.
+func TestUpBuildsAnEsbuildFunction(t *testing.T) {
+	t.Setenv("FERRY_BUILD_CACHE", t.TempDir())
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"template.yaml": "Transform: AWS::Serverless-2016-10-31\nResources:\n  Hi:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: esbuild\n      BuildProperties:\n        EntryPoints: [app.ts]\n        Target: es2020\n    Properties:\n      Handler: app.handler\n      Runtime: nodejs20.x\n      Events:\n        Get:\n          Type: HttpApi\n          Properties:\n            Path: /hi\n            Method: GET\n",
+		"app.ts":        "import { word } from './word';\nexport const handler = async (): Promise<object> => ({ statusCode: 200, body: word('ts') });\n",
+		"word.ts":       "export const word = (s: string): string => 'bundled ' + s;\n",
+	}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startUp(t, bin, dir)
+	p.waitLine(t, regexp.MustCompile(`is up`), 60*time.Second)
+	resp, err := http.Get("http://" + p.gateway + "/hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "bundled ts" {
+		t.Fatalf("GET /hi: %s %q", resp.Status, b)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	<-p.done
+}
