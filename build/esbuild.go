@@ -30,7 +30,7 @@ func findEsbuild(dir string) (string, error) {
 // file per entry point in out.
 func esbuildArgs(e Esbuild, out string) []string {
 	args := append([]string(nil), e.EntryPoints...)
-	args = append(args, "--bundle", "--platform=node", "--outdir="+out)
+	args = append(args, "--bundle", "--platform=node", "--outdir="+out, "--outbase=.")
 	format := e.Format
 	if format == "" {
 		format = "cjs"

@@ -2,6 +2,9 @@ package stack
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -70,6 +73,56 @@ func (l *loader) samBuild(r *resource, f *Function, arch *yaml.Node) {
 	}
 	if m == "esbuild" && len(b.EntryPoints) == 0 {
 		l.fail(bm, "%s: BuildMethod esbuild needs BuildProperties.EntryPoints", path)
+	}
+	f.Build = b
+}
+
+// slsEsbuild gives a serverless function an esbuild build when the
+// serverless-esbuild plugin is on: the entry is the handler's file, the
+// options come from custom.esbuild.
+func (l *loader) slsEsbuild(f *Function, n *yaml.Node) {
+	plugins := mapGet(l.raw, "plugins")
+	if plugins != nil && plugins.Kind == yaml.MappingNode {
+		plugins = mapGet(plugins, "modules")
+	}
+	on := false
+	if plugins != nil && plugins.Kind == yaml.SequenceNode {
+		for _, p := range plugins.Content {
+			on = on || p.Value == "serverless-esbuild"
+		}
+	}
+	if !on {
+		return
+	}
+	mod := f.Handler[:strings.LastIndex(f.Handler, ".")]
+	b := &Build{Method: "esbuild", Arch: "x86_64", Source: fmt.Sprintf("%s:%d", l.file, n.Line), Dir: l.dir}
+	for _, ext := range []string{".ts", ".mts", ".js", ".mjs", ".cjs"} {
+		if fi, err := os.Stat(filepath.Join(l.dir, filepath.FromSlash(mod+ext))); err == nil && !fi.IsDir() {
+			b.EntryPoints = []string{mod + ext}
+			break
+		}
+	}
+	if b.EntryPoints == nil {
+		l.fail(n, "the handler %s has no file %s.ts or %s.js for serverless-esbuild", f.Handler, mod, mod)
+	}
+	if c := mapGet(mapGet(l.raw, "custom"), "esbuild"); c != nil {
+		if v := mapGet(c, "minify"); v != nil {
+			b.Minify = v.Value == "true"
+		}
+		if v := mapGet(c, "sourcemap"); v != nil {
+			b.Sourcemap = v.Value == "true"
+		}
+		if v := mapGet(c, "target"); v != nil {
+			b.Target = v.Value
+		}
+		if v := mapGet(c, "format"); v != nil {
+			b.Format = v.Value
+		}
+		if v := mapGet(c, "external"); v != nil && v.Kind == yaml.SequenceNode {
+			for _, x := range v.Content {
+				b.External = append(b.External, x.Value)
+			}
+		}
 	}
 	f.Build = b
 }

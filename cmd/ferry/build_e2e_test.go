@@ -183,3 +183,36 @@ func TestUpBuildsAnEsbuildFunction(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	<-p.done
 }
+
+// TestUpBuildsWithServerlessEsbuild: with the serverless-esbuild plugin the
+// handler's TypeScript file is bundled and answers through the gateway.
+func TestUpBuildsWithServerlessEsbuild(t *testing.T) {
+	t.Setenv("FERRY_BUILD_CACHE", t.TempDir())
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"serverless.yml": "service: tsapp\nprovider:\n  name: aws\n  runtime: nodejs20.x\nplugins:\n  - serverless-esbuild\ncustom:\n  esbuild:\n    minify: true\n    target: node20\nfunctions:\n  hi:\n    handler: src/app.handler\n    events:\n      - httpApi:\n          path: /hi\n          method: GET\n",
+		"src/app.ts":     "const n: number = 42;\nexport const handler = async () => ({ statusCode: 200, body: 'sls ' + n });\n",
+	}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startUp(t, bin, dir)
+	p.waitLine(t, regexp.MustCompile(`is up`), 60*time.Second)
+	resp, err := http.Get("http://" + p.gateway + "/hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "sls 42" {
+		t.Fatalf("GET /hi: %s %q", resp.Status, b)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	<-p.done
+}
