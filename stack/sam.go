@@ -117,6 +117,8 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 			l.fail(v, "%s: folder %q does not exist", p, uri)
 		}
 	}
+	arch, _ := pick("Architectures")
+	l.samBuild(r, &f, arch)
 	f.Memory = ferry.DefaultMemoryMB
 	if v, p := pick("MemorySize"); v != nil {
 		f.Memory = l.int(v, p, 128, 10240)

@@ -22,6 +22,7 @@ var knownPlugins = map[string]bool{
 	"serverless-pseudo-parameters":        true,
 	"serverless-offline":                  true,
 	"serverless-iam-roles-per-function":   true,
+	"serverless-esbuild":                  true,
 }
 
 // defaultCORSHeaders are the headers `cors: true` allows.
@@ -243,6 +244,7 @@ func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yam
 	} else {
 		l.fail(n, "%s: handler is required", path)
 	}
+	l.slsEsbuild(&f, n)
 	f.Memory = slsDefaultMemory
 	if v, p := pick("memorySize"); v != nil {
 		f.Memory = l.int(v, p, 128, 10240)

@@ -90,6 +90,7 @@ type Stack struct {
 type Function struct {
 	Key       string `json:"key"`
 	LogicalID string `json:"logicalId"`
+	Build     *Build `json:"build,omitempty"`
 	ferry.Function
 }
 

@@ -62,6 +62,9 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 			if err != nil {
 				return err
 			}
+			if err := buildStack(cmd.Context(), st); err != nil {
+				return err
+			}
 			cfg, err := f.config()
 			if err != nil {
 				return err
@@ -185,8 +188,14 @@ func (p *logPrinter) line(function, requestID string, line []byte) {
 // changes, so the next invocation runs the new code.
 func watchCode(ctx context.Context, m *Main, st *stack.Stack, every time.Duration, out io.Writer) {
 	dirs := map[string][]string{}
-	for _, fn := range st.Functions {
-		dirs[fn.CodeDir] = append(dirs[fn.CodeDir], fn.Name)
+	builds := map[string]*stack.Function{}
+	for i, fn := range st.Functions {
+		d := fn.CodeDir
+		if fn.Build != nil {
+			d = fn.Build.Dir
+			builds[fn.Name] = &st.Functions[i]
+		}
+		dirs[d] = append(dirs[d], fn.Name)
 	}
 	last := map[string]string{}
 	for d := range dirs {
@@ -212,6 +221,14 @@ func watchCode(ctx context.Context, m *Main, st *stack.Stack, every time.Duratio
 					continue
 				}
 				cp := *fn
+				if sf := builds[name]; sf != nil {
+					dir, err := rebuild(ctx, sf)
+					if err != nil {
+						fmt.Fprintf(out, "ferry: rebuild of %s failed; the previous build keeps running:\n%v\n", name, err)
+						continue
+					}
+					cp.CodeDir = dir
+				}
 				if err := m.Functions.PutFunction(ctx, &cp); err != nil {
 					fmt.Fprintf(out, "ferry: reload %s: %v\n", name, err)
 					continue
