@@ -14,12 +14,9 @@
 package pyboot
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/ferry-run/ferry"
@@ -37,41 +34,11 @@ var bootstrap []byte
 // run as `python3 <path>`. It is safe to call concurrently and repeatedly: an
 // up-to-date file is left untouched, and a changed one is replaced atomically.
 func Install(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
+	entry, err := ferry.InstallFile(dir, EntryName, bootstrap)
 	if err != nil {
-		return "", installErr(dir, err)
-	}
-	entry := filepath.Join(abs, EntryName)
-	if cur, err := os.ReadFile(entry); err == nil && bytes.Equal(cur, bootstrap) {
-		return entry, nil
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return "", installErr(dir, err)
-	}
-	tmp, err := os.CreateTemp(abs, "."+EntryName+".*")
-	if err != nil {
-		return "", installErr(dir, err)
-	}
-	_, werr := tmp.Write(bootstrap)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), entry)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return "", installErr(dir, werr)
+		return "", fmt.Errorf("%w: %w", ferry.Errorf(ferry.EINTERNAL, "pyboot: install bootstrap into %q", dir), err)
 	}
 	return entry, nil
-}
-
-func installErr(dir string, err error) error {
-	return fmt.Errorf("%w: %w", ferry.Errorf(ferry.EINTERNAL, "pyboot: install bootstrap into %q", dir), err)
 }
 
 // Resolve returns the real interpreter behind bin (for example through a
