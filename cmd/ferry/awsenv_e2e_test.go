@@ -53,30 +53,13 @@ func TestGoFunctionCallsFerryThroughTheSDK(t *testing.T) {
 	tc := sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})
 	realm := m.Config.Realm
 
-	createQueue(t, m, "direct")
-	createQueue(t, m, "from-topic")
-	createQueue(t, m, "from-bus")
-	createQueue(t, m, "invoked")
-	topic, err := tc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("orders")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(realm.QueueARN("from-topic")), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Buses.PutRule(ctx, bus.Rule{Bus: "default", Name: "orders", State: "ENABLED", EventPattern: `{"source":["sdkfn"]}`}); err != nil {
-		t.Fatal(err)
-	}
-	if f, err := m.Buses.PutTargets(ctx, "default", "orders", []bus.Target{{Id: "q", Arn: realm.QueueARN("from-bus")}}); err != nil || len(f) > 0 {
-		t.Fatal(err, f)
-	}
+	topicArn := sdkTargets(t, m, tc)
 	createFunction(t, lc, goFn(t, "payee"))
 	putDestinations(t, lc, "payee", 0, realm.QueueARN("invoked"), "")
 	createFunction(t, lc, fnSpec{name: "sender", runtime: "provided.al2023", handler: "bootstrap", zip: buildSDKFn(t)})
 
 	out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sender"),
-		Payload: []byte(`{"queueUrl":"` + m.APIURL() + `/000000000000/direct","topicArn":"` + *topic.TopicArn +
+		Payload: []byte(`{"queueUrl":"` + m.APIURL() + `/000000000000/direct","topicArn":"` + topicArn +
 			`","function":"payee","id":"go-1"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -116,4 +99,32 @@ func TestFunctionKeyIsRefusedByFerrysEndpoints(t *testing.T) {
 	if other == id {
 		t.Fatal("two functions share a key")
 	}
+}
+
+// sdkTargets makes what the SDK test functions call: queue "direct", topic
+// "orders" delivering raw to queue "from-topic", a default-bus rule for
+// source "sdkfn" targeting queue "from-bus", and queue "invoked" for the
+// invoked function's records. It returns the topic's ARN.
+func sdkTargets(t *testing.T, m *Main, tc *sns.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	realm := m.Config.Realm
+	for _, q := range []string{"direct", "from-topic", "from-bus", "invoked"} {
+		createQueue(t, m, q)
+	}
+	topic, err := tc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(realm.QueueARN("from-topic")), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Buses.PutRule(ctx, bus.Rule{Bus: "default", Name: "orders", State: "ENABLED", EventPattern: `{"source":["sdkfn"]}`}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := m.Buses.PutTargets(ctx, "default", "orders", []bus.Target{{Id: "q", Arn: realm.QueueARN("from-bus")}}); err != nil || len(f) > 0 {
+		t.Fatal(err, f)
+	}
+	return *topic.TopicArn
 }

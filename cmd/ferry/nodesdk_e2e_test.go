@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-
-	"github.com/ferry-run/ferry/bus"
 )
 
 const nodeSDKCJS = `const { SQSClient, SendMessageCommand } = require('@aws-sdk/client-sqs');
@@ -54,23 +52,7 @@ func TestNodeFunctionCallsFerryThroughProvidedSDK(t *testing.T) {
 	lc := adminLambda(m)
 	tc := sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.APIURL()), Credentials: adminCreds, RetryMaxAttempts: 1})
 	realm := m.Config.Realm
-	for _, q := range []string{"direct", "from-topic", "from-bus", "invoked"} {
-		createQueue(t, m, q)
-	}
-	topic, err := tc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("orders")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(realm.QueueARN("from-topic")), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Buses.PutRule(ctx, bus.Rule{Bus: "default", Name: "orders", State: "ENABLED", EventPattern: `{"source":["sdkfn"]}`}); err != nil {
-		t.Fatal(err)
-	}
-	if f, err := m.Buses.PutTargets(ctx, "default", "orders", []bus.Target{{Id: "q", Arn: realm.QueueARN("from-bus")}}); err != nil || len(f) > 0 {
-		t.Fatal(err, f)
-	}
+	topicArn := sdkTargets(t, m, tc)
 	createFunction(t, lc, nodeFn("payee"))
 	putDestinations(t, lc, "payee", 0, realm.QueueARN("invoked"), "")
 	createFunction(t, lc, fnSpec{name: "cjs", runtime: "nodejs20.x", handler: "index.handler", timeout: 10,
@@ -80,7 +62,7 @@ func TestNodeFunctionCallsFerryThroughProvidedSDK(t *testing.T) {
 
 	for _, fn := range []string{"cjs", "esm"} {
 		out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn),
-			Payload: []byte(`{"queueUrl":"` + m.APIURL() + `/000000000000/direct","topicArn":"` + *topic.TopicArn +
+			Payload: []byte(`{"queueUrl":"` + m.APIURL() + `/000000000000/direct","topicArn":"` + topicArn +
 				`","function":"payee","id":"` + fn + `"}`)})
 		if err != nil {
 			t.Fatal(err)
