@@ -314,14 +314,18 @@ func (e *Engine) refetch() {
 
 // FunctionChanged adjusts the workers to a created, updated (fn != nil) or
 // deleted (fn == nil) function. Wire it to the function store's change feed.
+// A deletion discards the function's queued events before it returns, so a
+// function created again under the name never loses events to it; a repeated
+// notice of a deletion already handled (no worker left) does nothing.
 func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !e.working || e.stopped {
+		e.mu.Unlock()
 		return
 	}
 	w := e.workers[name]
 	if fn != nil && w != nil && w.par == e.parallelism(fn) {
+		e.mu.Unlock()
 		return
 	}
 	if w != nil {
@@ -330,22 +334,25 @@ func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
 	}
 	if fn != nil {
 		e.startWorkerLocked(fn)
+		e.mu.Unlock()
 		return
 	}
-	// A deleted function's queued events go with it, as on AWS.
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		e.discard(name)
-	}()
+	if w == nil {
+		e.mu.Unlock()
+		return
+	}
+	// A deleted function's queued events go with it, as on AWS. The discard
+	// lock is taken before e.mu is released: a worker started for a function
+	// created again waits on it before it makes its consumer.
+	e.discardMu.Lock()
+	e.mu.Unlock()
+	defer e.discardMu.Unlock()
+	e.discard(name)
 }
 
 // discard removes a deleted function's queued events and its consumer.
-// The store's change feed may report one deletion more than once; discards
-// run one at a time, so each event is counted once.
+// The caller holds discardMu.
 func (e *Engine) discard(name string) {
-	e.discardMu.Lock()
-	defer e.discardMu.Unlock()
 	ctx, cancel := context.WithTimeout(e.runCtx, 30*time.Second)
 	defer cancel()
 	info, err := e.stream.Info(ctx, jetstream.WithSubjectFilter(subject(name)))
