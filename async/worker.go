@@ -49,8 +49,8 @@ func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consu
 func (w *worker) run() {
 	// A discard of the name's earlier incarnation finishes before the
 	// consumer is made, or it would delete this worker's consumer.
-	//lint:ignore SA2001 a barrier, not a critical section
 	w.e.discardMu.Lock()
+	//lint:ignore SA2001 a barrier, not a critical section
 	w.e.discardMu.Unlock()
 	var cons jetstream.Consumer
 	for {

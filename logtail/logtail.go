@@ -30,10 +30,9 @@ func (l Line) String() string {
 type Book struct {
 	size int
 
-	mu     sync.Mutex
-	rings  map[string]*ring
-	subs   map[chan Line]string // channel -> function ("" = all)
-	closed bool
+	mu    sync.Mutex
+	rings map[string]*ring
+	subs  map[chan Line]string // channel -> function ("" = all)
 }
 
 // New returns a book keeping perFunction lines per function.

@@ -329,6 +329,8 @@ func TestReceiveAttributeFilters(t *testing.T) {
 	if err == nil {
 		t.Fatal("MaxNumberOfMessages 11 accepted")
 	}
+	// The deprecated AttributeNames is still sent by older clients.
+	//lint:ignore SA1019 the deprecated field is what is under test
 	_, err = b.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{"Bogus"}})
 	wantErr[*types.InvalidAttributeName](t, err)
 }

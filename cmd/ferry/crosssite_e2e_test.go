@@ -140,12 +140,11 @@ const victimCode = `exports.handler = async (event) => {
 // attackTarget is a server with a function, a topic and a queue for the
 // attacker page to go after.
 type attackTarget struct {
-	m             *Main
-	refusals      *refusalCounter
-	mark          string
-	topic, queue  string
-	zipBase64     string
-	attackerHosts []string
+	m            *Main
+	refusals     *refusalCounter
+	mark         string
+	topic, queue string
+	zipBase64    string
 }
 
 func newAttackTarget(t *testing.T, allow []string) *attackTarget {

@@ -165,7 +165,7 @@ func (c *Cluster) WaitJetStream() {
 		ok := true
 		c.mu.Lock()
 		for _, nd := range c.nodes {
-			if nd.srv != nil && (!nd.srv.JetStreamEnabled() || nd.srv.JetStreamIsClustered() && nd.srv.JetStreamIsCurrent() == false) {
+			if nd.srv != nil && (!nd.srv.JetStreamEnabled() || nd.srv.JetStreamIsClustered() && !nd.srv.JetStreamIsCurrent()) {
 				ok = false
 			}
 		}
