@@ -21,13 +21,28 @@ const (
 	ELOOP         = "recursive_loop" // an event chain passed the recursion limit
 )
 
-// Error is an error with a code.
+// Error is an error with a code. Err, when set, is the underlying cause:
+// errors.Is and errors.As see through it.
 type Error struct {
 	Code    string
 	Message string
+	Err     error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the underlying cause, nil when there is none.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Wrap returns an *Error with the given code whose message is the formatted
+// text followed by ": " and err's message, and whose cause is err.
+func Wrap(code string, err error, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return &Error{Code: code, Message: msg, Err: err}
+}
 
 // Errorf returns an *Error with the given code.
 func Errorf(code, format string, args ...any) *Error {
