@@ -7,12 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -205,14 +203,14 @@ func validateMessage(m ferry.OutgoingMessage, maxSize int) error {
 	if m.Body == "" {
 		return ferry.Errorf(ferry.EINVALID, "the message body must not be empty")
 	}
-	if i := invalidChar(m.Body); i >= 0 {
+	if i := ferry.InvalidMessageChar(m.Body); i >= 0 {
 		return ferry.Errorf(ferry.EINVALID, "the message body contains an invalid character at byte %d (allowed: #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF)", i)
 	}
 	if len(m.Attributes) > MaxMessageAttributes {
 		return ferry.Errorf(ferry.EINVALID, "a message can have at most %d message attributes, got %d", MaxMessageAttributes, len(m.Attributes))
 	}
 	for name, a := range m.Attributes {
-		if err := validateAttribute(name, a); err != nil {
+		if err := ferry.ValidateMessageAttribute(name, a, false); err != nil {
 			return err
 		}
 	}
@@ -220,65 +218,6 @@ func validateMessage(m ferry.OutgoingMessage, maxSize int) error {
 		return ferry.Errorf(ferry.ETOOLARGE, "the message (body and attributes) must be shorter than %d bytes, got %d", maxSize, n)
 	}
 	return nil
-}
-
-func validateAttribute(name string, a ferry.MessageAttribute) error {
-	if name == "" || len(name) > 256 || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
-		return ferry.Errorf(ferry.EINVALID, "message attribute name %q is invalid", name)
-	}
-	low := strings.ToLower(name)
-	if strings.HasPrefix(low, "aws.") || strings.HasPrefix(low, "amazon.") {
-		return ferry.Errorf(ferry.EINVALID, "message attribute name %q uses a reserved prefix", name)
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
-			return ferry.Errorf(ferry.EINVALID, "message attribute name %q contains an invalid character %q", name, r)
-		}
-	}
-	base, _, _ := strings.Cut(a.DataType, ".")
-	switch base {
-	case "String":
-		if a.StringValue == "" {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q must have a non-empty StringValue", name)
-		}
-		if i := invalidChar(a.StringValue); i >= 0 {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q contains an invalid character at byte %d", name, i)
-		}
-	case "Number":
-		f, err := strconv.ParseFloat(a.StringValue, 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q: %q is not a valid number", name, a.StringValue)
-		}
-	case "Binary":
-		if len(a.BinaryValue) == 0 {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q must have a non-empty BinaryValue", name)
-		}
-	default:
-		return ferry.Errorf(ferry.EINVALID, "message attribute %q has invalid DataType %q (String, Number or Binary, optionally with a .suffix)", name, a.DataType)
-	}
-	if len(a.DataType) > 256 {
-		return ferry.Errorf(ferry.EINVALID, "message attribute %q: DataType is longer than 256 characters", name)
-	}
-	return nil
-}
-
-// invalidChar returns the byte offset of the first character SQS refuses, or -1.
-func invalidChar(s string) int {
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
-				return i
-			}
-		case r == 0x9 || r == 0xA || r == 0xD:
-		case r >= 0x20 && r <= 0xD7FF:
-		case r >= 0xE000 && r <= 0xFFFD:
-		case r >= 0x10000 && r <= 0x10FFFF:
-		default:
-			return i
-		}
-	}
-	return -1
 }
 
 func md5Hex(b []byte) string {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,67 +103,13 @@ func validateNotification(n *ferry.Notification) error {
 	}
 	size := len(n.Message)
 	for name, a := range n.Attributes {
-		if err := validateAttribute(name, a); err != nil {
+		if err := ferry.ValidateMessageAttribute(name, a, true); err != nil {
 			return err
 		}
 		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
 	}
 	if size > MaxMessageSize {
 		return ferry.Errorf(ferry.ETOOLARGE, "message and attributes are %d bytes, more than the limit of %d", size, MaxMessageSize)
-	}
-	return nil
-}
-
-func validateAttribute(name string, a ferry.MessageAttribute) error {
-	if name == "" || len(name) > 256 {
-		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must be 1-256 characters", name)
-	}
-	lower := strings.ToLower(name)
-	if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
-		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must not start with AWS. or Amazon.", name)
-	}
-	if name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..") {
-		return ferry.Errorf(ferry.EINVALID, "message attribute name %q must not start or end with a period or contain two in a row", name)
-	}
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
-		default:
-			return ferry.Errorf(ferry.EINVALID, "message attribute name %q may contain only letters, digits, '_', '-' and '.'", name)
-		}
-	}
-	base, custom, _ := strings.Cut(a.DataType, ".")
-	switch {
-	case a.DataType == "String.Array":
-		var arr []any
-		if err := json.Unmarshal([]byte(a.StringValue), &arr); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q: String.Array value must be a JSON array", name)
-		}
-		for _, v := range arr {
-			switch v.(type) {
-			case string, float64, bool, nil:
-			default:
-				return ferry.Errorf(ferry.EINVALID, "message attribute %q: String.Array elements must be strings, numbers, booleans or null", name)
-			}
-		}
-	case base == "String" || base == "Number":
-		if a.StringValue == "" {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q: %s value must not be empty", name, a.DataType)
-		}
-		if base == "Number" {
-			if _, err := strconv.ParseFloat(a.StringValue, 64); err != nil {
-				return ferry.Errorf(ferry.EINVALID, "message attribute %q: %q is not a number", name, a.StringValue)
-			}
-		}
-	case base == "Binary":
-		if len(a.BinaryValue) == 0 {
-			return ferry.Errorf(ferry.EINVALID, "message attribute %q: Binary value must not be empty", name)
-		}
-	default:
-		return ferry.Errorf(ferry.EINVALID, "message attribute %q: data type %q must be String, String.Array, Number or Binary", name, a.DataType)
-	}
-	if a.DataType != "String.Array" && strings.Contains(a.DataType, ".") && custom == "" {
-		return ferry.Errorf(ferry.EINVALID, "message attribute %q: data type %q has an empty custom suffix", name, a.DataType)
 	}
 	return nil
 }
