@@ -213,11 +213,7 @@ func attemptOf(start time.Time, res *ferry.Result) ferry.Attempt {
 // backoff is the delay after the n-th throttle or system error: 1 s doubling
 // up to 5 min.
 func backoff(n int) time.Duration {
-	d := backoffStart
-	for i := 1; i < n && d < backoffCeiling; i++ {
-		d *= 2
-	}
-	return min(d, backoffCeiling)
+	return ferry.Backoff(n, backoffStart, backoffCeiling)
 }
 
 // heartbeat keeps the worker's hold on msg while a function runs.

@@ -41,11 +41,7 @@ func (s *Service) startDelivery(ctx context.Context) error {
 // scaled by RetryBase.
 func (s *Service) retryDelay(attempt uint64) time.Duration {
 	limit := time.Duration(float64(maxRetryDelay) * float64(s.opts.RetryBase) / float64(time.Second))
-	d := s.opts.RetryBase
-	for i := uint64(1); i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
+	return ferry.Backoff(int(min(attempt, 64)), s.opts.RetryBase, limit)
 }
 
 func (s *Service) deliver(msg jetstream.Msg) {

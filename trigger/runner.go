@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/ferry-run/ferry"
 )
 
 // runner owns the pollers of one enabled mapping and applies the scaling
@@ -15,10 +17,10 @@ type runner struct {
 	ctx    context.Context // receiving; cancelled when the mapping stops
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	m        Mapping
-	active   int
-	throttle time.Duration // current throttle backoff; 0 when not throttled
+	mu        sync.Mutex
+	m         Mapping
+	active    int
+	throttles int // throttled invokes in a row; 0 when not throttled
 }
 
 func newRunner(s *Service, m Mapping) *runner {
@@ -112,17 +114,13 @@ func (r *runner) throttled() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	base := r.s.opts.ThrottleBackoff
-	if r.throttle == 0 {
-		r.throttle = base
-	} else {
-		r.throttle = min(2*r.throttle, 30*base)
-	}
-	return r.throttle
+	r.throttles++
+	return ferry.Backoff(r.throttles, base, 30*base)
 }
 
 func (r *runner) unthrottled() {
 	r.mu.Lock()
-	r.throttle = 0
+	r.throttles = 0
 	r.mu.Unlock()
 }
 
