@@ -115,9 +115,10 @@ func TestEventAgeExceededWhileQueued(t *testing.T) {
 	t.Parallel()
 	// Reserved concurrency 1: the second event waits behind a slow first
 	// one longer than its max age and never runs.
-	release := make(chan struct{})
+	release, running := make(chan struct{}), make(chan struct{})
 	b := setup(t, 0.002, func(_ *ferry.Function, req *ferry.InvokeRequest, _ int) (*ferry.Result, error) {
 		if string(req.Payload) == `"slow"` {
+			close(running)
 			<-release
 		}
 		return ok(`null`), nil
@@ -125,7 +126,7 @@ func TestEventAgeExceededWhileQueued(t *testing.T) {
 	b.addFunction(t, &ferry.Function{Name: "pay", ReservedConcurrency: ptr(1),
 		Async: ferry.AsyncConfig{MaximumEventAge: time.Minute}})
 	invoke(t, b, "pay", `"slow"`)
-	time.Sleep(20 * time.Millisecond) // let the slow event take the only worker
+	<-running // the slow event holds the only worker
 	late := invoke(t, b, "pay", `"late"`)
 	time.Sleep(200 * time.Millisecond) // 120 ms scaled max age passes while queued
 	close(release)
