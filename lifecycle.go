@@ -74,6 +74,20 @@ func (g *Gate) Go(f func()) bool {
 	return true
 }
 
+// Hold counts work running in a goroutine the gate did not start (an HTTP
+// handler): Wait waits for its release too. ok is false, and nothing is
+// held, once the gate is closed.
+func (g *Gate) Hold() (release func(), ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.init()
+	if g.closed {
+		return nil, false
+	}
+	g.wg.Add(1)
+	return sync.OnceFunc(g.wg.Done), true
+}
+
 // Stopping is closed when the gate closes.
 func (g *Gate) Stopping() <-chan struct{} {
 	g.mu.Lock()

@@ -37,6 +37,28 @@ func TestGateOwnsGoroutinesAndRefusesAfterClose(t *testing.T) {
 	}
 }
 
+func TestGateHoldsForeignWork(t *testing.T) {
+	var g Gate
+	release, ok := g.Hold()
+	if !ok {
+		t.Fatal("Hold refused on an open gate")
+	}
+	g.Close()
+	if _, ok := g.Hold(); ok {
+		t.Fatal("Hold accepted after Close")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := g.Wait(ctx, "svc"); err == nil {
+		t.Fatal("Wait did not wait for the held work")
+	}
+	release()
+	release() // idempotent
+	if err := g.Wait(context.Background(), "svc"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestGateWaitGivesUpWithCtx(t *testing.T) {
 	var g Gate
 	release := make(chan struct{})

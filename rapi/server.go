@@ -27,11 +27,9 @@ type Server struct {
 	mu       sync.Mutex
 	ln       net.Listener
 	srv      *http.Server
-	serving  sync.WaitGroup // the Serve goroutine
-	handlers sync.WaitGroup // requests in flight
+	gate     ferry.Gate // the Serve goroutine and the requests in flight
 	ctx      context.Context
 	cancel   context.CancelFunc
-	stopped  bool
 }
 
 // New returns a server for rt; Start listens.
@@ -46,11 +44,8 @@ func New(rt Runtime, log *slog.Logger) *Server {
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "rapi: server already stopped")
-	}
-	if s.ln != nil {
-		return nil
+	if first, err := s.gate.Begin("rapi: server"); !first {
+		return err
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
@@ -71,13 +66,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
 	s.ln = ln
 	ln = limits.Listener(ln)
-	s.serving.Add(1)
-	go func() {
-		defer s.serving.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	srv := s.srv
+	s.gate.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Warn("runtime api serve", "err", err)
 		}
-	}()
+	})
 	return nil
 }
 
@@ -95,33 +89,27 @@ func (s *Server) Addr() string {
 // waits for handlers to return, or for ctx. Idempotent.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	if s.stopped || s.srv == nil {
-		s.stopped = true
-		s.mu.Unlock()
+	srv, cancel := s.srv, s.cancel
+	s.mu.Unlock()
+	if !s.gate.Close() || srv == nil {
 		return nil
 	}
-	s.stopped = true
-	s.mu.Unlock()
-	s.cancel()
-	err := s.srv.Close()
-	done := make(chan struct{})
-	go func() {
-		s.serving.Wait()
-		s.handlers.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("rapi: stop: %w", ctx.Err())
+	cancel()
+	err := srv.Close()
+	if werr := s.gate.Wait(ctx, "rapi"); werr != nil {
+		return werr
 	}
 	return err
 }
 
 func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.handlers.Add(1)
-		defer s.handlers.Done()
+		release, ok := s.gate.Hold()
+		if !ok {
+			writeError(w, ferry.Errorf(ferry.EUNAVAILABLE, "rapi: server stopped"))
+			return
+		}
+		defer release()
 		h(w, r)
 	}
 }
