@@ -39,8 +39,7 @@ type Store struct {
 	fns     map[string]entry
 	subs    []func(name string, fn *ferry.Function)
 	watcher jetstream.KeyWatcher
-	done    chan struct{}
-	stop    sync.Once
+	gate    ferry.Gate // the watch goroutine
 }
 
 // New returns a store on engine; Start opens it.
@@ -48,7 +47,7 @@ func New(engine *natsjs.Engine, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{engine: engine, log: log, now: time.Now, fns: map[string]entry{}, done: make(chan struct{})}
+	return &Store{engine: engine, log: log, now: time.Now, fns: map[string]entry{}}
 }
 
 // OnChange registers f to be called (from the watch goroutine) with each
@@ -61,6 +60,9 @@ func (s *Store) OnChange(f func(name string, fn *ferry.Function)) {
 
 // Start opens the bucket, loads every function and watches for changes.
 func (s *Store) Start(ctx context.Context) error {
+	if first, err := s.gate.Begin("catalog"); !first {
+		return err
+	}
 	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 1})
 	if err != nil {
 		return err
@@ -70,7 +72,9 @@ func (s *Store) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watch functions: %w", err)
 	}
+	s.mu.Lock()
 	s.watcher = w
+	s.mu.Unlock()
 	// Apply the initial values synchronously: the watcher sends nil once caught up.
 	for u := range w.Updates() {
 		if u == nil {
@@ -78,12 +82,13 @@ func (s *Store) Start(ctx context.Context) error {
 		}
 		s.apply(u)
 	}
-	go s.watch()
+	if !s.gate.Go(s.watch) {
+		_ = w.Stop()
+	}
 	return nil
 }
 
 func (s *Store) watch() {
-	defer close(s.done)
 	for u := range s.watcher.Updates() {
 		if u != nil {
 			s.apply(u)
@@ -121,19 +126,16 @@ func (s *Store) apply(u jetstream.KeyValueEntry) {
 
 // Stop ends the watch. Idempotent.
 func (s *Store) Stop(ctx context.Context) error {
-	s.stop.Do(func() {
-		if s.watcher == nil {
-			close(s.done)
-			return
-		}
-		_ = s.watcher.Stop()
-	})
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if !s.gate.Close() {
+		return s.gate.Wait(ctx, "catalog")
 	}
+	s.mu.RLock()
+	w := s.watcher
+	s.mu.RUnlock()
+	if w != nil {
+		_ = w.Stop()
+	}
+	return s.gate.Wait(ctx, "catalog")
 }
 
 // GetFunction returns a copy-safe pointer to the function's configuration
