@@ -66,7 +66,7 @@ type Gateway struct {
 	mu   sync.Mutex
 	srv  *http.Server
 	ln   net.Listener
-	done chan struct{}
+	gate ferry.Gate // the Serve goroutine
 
 	// served counts the requests each route took, by Route.String().
 	served sync.Map // string -> *atomic.Int64
@@ -128,12 +128,13 @@ func (g *Gateway) SetRoutes(routes []Route) error {
 // Handler returns the gateway's HTTP handler (usable without Start).
 func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serve) }
 
-// Start listens on Options.Addr and serves until Stop. Idempotent.
+// Start listens on Options.Addr and serves until Stop. Idempotent; a
+// stopped gateway does not start again.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.srv != nil {
-		return nil
+	if first, err := g.gate.Begin("gateway"); !first {
+		return err
 	}
 	ln := g.opts.Listener
 	if ln == nil {
@@ -146,14 +147,12 @@ func (g *Gateway) Start(ctx context.Context) error {
 	ln = g.opts.Limits.Listener(ln)
 	srv := g.opts.Limits.Server(g.Handler())
 	srv.ErrorLog = slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	g.srv, g.ln = srv, ln
+	g.gate.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("gateway server", "err", err)
 		}
-	}()
-	g.srv, g.ln, g.done = srv, ln, done
+	})
 	g.log.Info("gateway listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -162,17 +161,16 @@ func (g *Gateway) Start(ctx context.Context) error {
 // ends, then closes their connections. Idempotent.
 func (g *Gateway) Stop(ctx context.Context) error {
 	g.mu.Lock()
-	srv, done := g.srv, g.done
-	g.srv, g.done = nil, nil
+	srv := g.srv
 	g.mu.Unlock()
-	if srv == nil {
+	if !g.gate.Close() || srv == nil {
 		return nil
 	}
 	err := srv.Shutdown(ctx)
 	if err != nil {
 		srv.Close()
 	}
-	<-done
+	_ = g.gate.Wait(context.Background(), "gateway") // Serve returns once the server is closed
 	return err
 }
 
