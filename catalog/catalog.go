@@ -38,8 +38,8 @@ type Store struct {
 	mu      sync.RWMutex
 	fns     map[string]entry
 	subs    []func(name string, fn *ferry.Function)
-	watcher jetstream.KeyWatcher
-	gate    ferry.Gate // the watch goroutine
+	mirror  *natsjs.Mirror
+	gate    ferry.Gate
 }
 
 // New returns a store on engine; Start opens it.
@@ -68,32 +68,20 @@ func (s *Store) Start(ctx context.Context) error {
 		return err
 	}
 	s.kv = kv
-	w, err := kv.WatchAll(ctx)
+	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, _ bool) error {
+		s.apply(u)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("watch functions: %w", err)
+		return fmt.Errorf("functions: %w", err)
 	}
 	s.mu.Lock()
-	s.watcher = w
+	s.mirror = m
 	s.mu.Unlock()
-	// Apply the initial values synchronously: the watcher sends nil once caught up.
-	for u := range w.Updates() {
-		if u == nil {
-			break
-		}
-		s.apply(u)
-	}
-	if !s.gate.Go(s.watch) {
-		_ = w.Stop()
+	if s.gate.Closed() {
+		return m.Stop(ctx)
 	}
 	return nil
-}
-
-func (s *Store) watch() {
-	for u := range s.watcher.Updates() {
-		if u != nil {
-			s.apply(u)
-		}
-	}
 }
 
 func (s *Store) apply(u jetstream.KeyValueEntry) {
@@ -126,16 +114,11 @@ func (s *Store) apply(u jetstream.KeyValueEntry) {
 
 // Stop ends the watch. Idempotent.
 func (s *Store) Stop(ctx context.Context) error {
-	if !s.gate.Close() {
-		return s.gate.Wait(ctx, "catalog")
-	}
+	s.gate.Close()
 	s.mu.RLock()
-	w := s.watcher
+	m := s.mirror
 	s.mu.RUnlock()
-	if w != nil {
-		_ = w.Stop()
-	}
-	return s.gate.Wait(ctx, "catalog")
+	return m.Stop(ctx)
 }
 
 // GetFunction returns a copy-safe pointer to the function's configuration
