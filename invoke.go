@@ -84,10 +84,14 @@ type AsyncInvoker interface {
 }
 
 // FunctionStore holds function configurations. Get returns ENOTFOUND for an
-// unknown name.
+// unknown name. CreateFunction answers ECONFLICT when the name is taken;
+// UpdateFunction applies change to a fresh copy with compare-and-swap, so
+// concurrent updates from any node are all kept.
 type FunctionStore interface {
 	GetFunction(ctx context.Context, name string) (*Function, error)
 	PutFunction(ctx context.Context, fn *Function) error
+	CreateFunction(ctx context.Context, fn *Function) error
+	UpdateFunction(ctx context.Context, name string, change func(fn *Function) error) (*Function, error)
 	DeleteFunction(ctx context.Context, name string) error
 	ListFunctions(ctx context.Context) ([]*Function, error)
 }

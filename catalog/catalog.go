@@ -34,12 +34,12 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	kv      jetstream.KeyValue
-	mu      sync.RWMutex
-	fns     map[string]entry
-	subs    []func(name string, fn *ferry.Function)
-	mirror  *natsjs.Mirror
-	gate    ferry.Gate
+	kv     jetstream.KeyValue
+	mu     sync.RWMutex
+	fns    map[string]entry
+	subs   []func(name string, fn *ferry.Function)
+	mirror *natsjs.Mirror
+	gate   ferry.Gate
 }
 
 // New returns a store on engine; Start opens it.

@@ -24,12 +24,12 @@ type Server struct {
 	rt  Runtime
 	log *slog.Logger
 
-	mu       sync.Mutex
-	ln       net.Listener
-	srv      *http.Server
-	gate     ferry.Gate // the Serve goroutine and the requests in flight
-	ctx      context.Context
-	cancel   context.CancelFunc
+	mu     sync.Mutex
+	ln     net.Listener
+	srv    *http.Server
+	gate   ferry.Gate // the Serve goroutine and the requests in flight
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New returns a server for rt; Start listens.

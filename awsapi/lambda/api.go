@@ -56,9 +56,6 @@ type API struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 
-	// mu serialises read-modify-write updates of function configurations
-	// made through this API.
-	mu sync.Mutex
 	// localMu serialises unpacking other servers' code revisions here.
 	localMu sync.Mutex
 }

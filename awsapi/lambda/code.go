@@ -315,8 +315,7 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	// A quick refusal before the code is stored; CreateFunction decides.
 	if _, err := a.fns.GetFunction(r.Context(), in.FunctionName); err == nil {
 		a.writeError(w, r, ferry.Errorf(ferry.ECONFLICT, "Function already exist: %s", in.FunctionName))
 		return
@@ -331,7 +330,7 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	fn := &ferry.Function{Name: in.FunctionName, CodeDir: dir}
 	in.functionSettings.apply(fn)
-	if err := a.fns.PutFunction(r.Context(), fn); err != nil {
+	if err := a.fns.CreateFunction(r.Context(), fn); err != nil {
 		a.removeRevision(r.Context(), fn.Name, dir)
 		a.writeError(w, r, err)
 		return

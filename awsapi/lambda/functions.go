@@ -142,13 +142,11 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	a.mu.Lock()
 	var codeDir string
 	if cur, err := a.fns.GetFunction(r.Context(), ref.Name); err == nil {
 		codeDir = cur.CodeDir
 	}
 	err = a.fns.DeleteFunction(r.Context(), ref.Name)
-	a.mu.Unlock()
 	if ferry.ErrorCode(err) == ferry.ENOTFOUND {
 		err = a.notFound(ref.Name)
 	}

@@ -96,44 +96,15 @@ func (a *API) get(ctx context.Context, name string) (*ferry.Function, error) {
 	return fn, err
 }
 
-// update applies change to a copy of the named function and stores it.
-// Updates through this API are serialised.
+// update applies change to a copy of the named function and stores it with
+// compare-and-swap: an update racing it on any node makes change run again
+// on the newer copy, never losing either.
 func (a *API) update(ctx context.Context, name string, change func(fn *ferry.Function) error) (*ferry.Function, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	cur, err := a.get(ctx, name)
-	if err != nil {
-		return nil, err
+	fn, err := a.fns.UpdateFunction(ctx, name, change)
+	if ferry.ErrorCode(err) == ferry.ENOTFOUND {
+		return nil, a.notFound(name)
 	}
-	fn := cloneFunction(cur)
-	if err := change(fn); err != nil {
-		return nil, err
-	}
-	if err := a.fns.PutFunction(ctx, fn); err != nil {
-		return nil, err
-	}
-	return fn, nil
-}
-
-// cloneFunction copies fn deeply enough that the copy can be changed
-// without touching the store's value.
-func cloneFunction(fn *ferry.Function) *ferry.Function {
-	c := *fn
-	if fn.Env != nil {
-		c.Env = make(map[string]string, len(fn.Env))
-		for k, v := range fn.Env {
-			c.Env[k] = v
-		}
-	}
-	if fn.ReservedConcurrency != nil {
-		n := *fn.ReservedConcurrency
-		c.ReservedConcurrency = &n
-	}
-	if r := fn.Async.MaximumRetryAttempts; r != nil {
-		n := *r
-		c.Async.MaximumRetryAttempts = &n
-	}
-	return &c
+	return fn, err
 }
 
 // readBody reads at most limit bytes of the request body; ETOOLARGE beyond.
