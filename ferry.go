@@ -24,6 +24,14 @@ const (
 	RecursiveLoopAllow     = "Allow"
 )
 
+// DefaultAPIAddr is where Ferry serves the AWS APIs, the dashboard and
+// /metrics unless told otherwise (LocalStack's port, so tools that default
+// to it work); DefaultAPIURL is its URL.
+const (
+	DefaultAPIAddr = "127.0.0.1:4566"
+	DefaultAPIURL  = "http://" + DefaultAPIAddr
+)
+
 // Function is the configuration of one function.
 type Function struct {
 	Name    string            `json:"name"`

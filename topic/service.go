@@ -100,7 +100,7 @@ func New(e *natsjs.Engine, opts Options) *Service {
 		opts.RetryBase = time.Second
 	}
 	if opts.PublicURL == "" {
-		opts.PublicURL = "http://127.0.0.1:4566"
+		opts.PublicURL = ferry.DefaultAPIURL
 	}
 	return &Service{
 		engine:  e,

@@ -158,7 +158,7 @@ func NewMain(cfg Config) *Main {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.APIAddr == "" {
-		cfg.APIAddr = "127.0.0.1:4566"
+		cfg.APIAddr = ferry.DefaultAPIAddr
 	}
 	if cfg.GatewayAddr == "" {
 		cfg.GatewayAddr = gateway.DefaultAddr

@@ -36,7 +36,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 		def = os.Getenv("AWS_ENDPOINT_URL")
 	}
 	if def == "" {
-		def = "http://127.0.0.1:4566"
+		def = ferry.DefaultAPIURL
 	}
 	region := os.Getenv("AWS_REGION")
 	if region == "" {

@@ -55,7 +55,7 @@ type serverFlags struct {
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory (JetStream store, function code)")
-	fs.StringVar(&f.apiAddr, "api", "127.0.0.1:4566", "address of the AWS APIs (Lambda, SQS, SNS, EventBridge), the dashboard (/_ferry/) and /metrics")
+	fs.StringVar(&f.apiAddr, "api", ferry.DefaultAPIAddr, "address of the AWS APIs (Lambda, SQS, SNS, EventBridge), the dashboard (/_ferry/) and /metrics")
 	fs.StringVar(&f.gatewayAddr, "gateway", "127.0.0.1:3000", "address of the HTTP gateway (routes of the stack)")
 	fs.Float64Var(&f.clockScale, "clock-scale", 1, "multiply AWS's async delays (retries, backoff, max event age) by this; 0.01 makes a minute 600 ms")
 	fs.StringVar(&f.region, "region", ferry.DefaultRegion, "region in ARNs")
