@@ -21,7 +21,11 @@ func newLogsCommand() *cobra.Command {
 		Short: "Print a function's recent log lines; -f keeps following new ones",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := url.Values{"function": {f.functionName(cmd.Context(), args[0])}, "lines": {strconv.Itoa(lines)}}
+			name, err := f.functionName(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			q := url.Values{"function": {name}, "lines": {strconv.Itoa(lines)}}
 			if follow {
 				q.Set("follow", "1")
 			}

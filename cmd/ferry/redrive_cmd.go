@@ -34,7 +34,10 @@ func newRedriveCommand() *cobra.Command {
 				}
 				*t.to = v
 			}
-			req.Function = f.functionName(cmd.Context(), req.Function)
+			var err error
+			if req.Function, err = f.functionName(cmd.Context(), req.Function); err != nil {
+				return err
+			}
 			var out struct {
 				DryRun      bool               `json:"dryRun"`
 				Invocations []control.Redriven `json:"invocations"`
