@@ -183,7 +183,7 @@ func printTrace(w io.Writer, tr *traceAnswer, focus string) {
 				res = a.ErrorType + ": " + a.ErrorMessage
 			}
 			fmt.Fprintf(w, "     attempt %d at %s, %v: %s\n", j+1, a.Start.Local().Format("15:04:05.000"), a.Duration.Round(time.Microsecond), res)
-			for _, l := range strings.Split(strings.TrimRight(a.Logs, "\n"), "\n") {
+			for _, l := range strings.FieldsFunc(a.Logs, func(r rune) bool { return r == '\n' || r == '\r' }) {
 				if l != "" {
 					fmt.Fprintf(w, "       | %s\n", l)
 				}

@@ -58,7 +58,7 @@ a stack file gives it (processPayment for payments-dev-processPayment).`,
 			}
 			if tail {
 				logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
-				fmt.Fprint(cmd.ErrOrStderr(), string(logs))
+				fmt.Fprint(recordBreaks{cmd.ErrOrStderr()}, string(logs))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), string(out.Payload))
 			if out.FunctionError != nil {

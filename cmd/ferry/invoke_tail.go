@@ -28,7 +28,7 @@ func tailAsync(cmd *cobra.Command, f *clientFlags, id string) error {
 		}
 		if err == nil {
 			for ; shownAttempts < len(inv.Attempts); shownAttempts++ {
-				fmt.Fprint(errw, inv.Attempts[shownAttempts].Logs)
+				fmt.Fprint(recordBreaks{errw}, inv.Attempts[shownAttempts].Logs)
 			}
 			if st := stateText(&inv); st != lastState && !inv.Done {
 				fmt.Fprintf(errw, "ferry: %s: %s\n", id, st)

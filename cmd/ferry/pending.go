@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ferry-run/ferry"
 )
@@ -65,4 +67,24 @@ func (m *Main) invocationNow(ctx context.Context, id string) (*ferry.Invocation,
 
 func sortNewestAccepted(list []ferry.Invocation) {
 	slices.SortStableFunc(list, func(a, b ferry.Invocation) int { return b.Accepted.Compare(a.Accepted) })
+}
+
+// pausedBanner names the functions whose async processing is paused (a
+// pause holds across restarts), or is "" when none is.
+func pausedBanner(ctx context.Context, m *Main) string {
+	fns, err := m.Functions.ListFunctions(ctx)
+	if err != nil {
+		return ""
+	}
+	var paused []string
+	for _, fn := range fns {
+		if p, err := m.Async.Paused(ctx, fn.Name); err == nil && p {
+			paused = append(paused, fn.Name)
+		}
+	}
+	if len(paused) == 0 {
+		return ""
+	}
+	slices.Sort(paused)
+	return fmt.Sprintf("paused     %s: async events are accepted and kept, not run, until `ferry queue resume NAME`", strings.Join(paused, ", "))
 }
