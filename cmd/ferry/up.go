@@ -116,7 +116,11 @@ stack folder. A data directory inside the stack folder gets a .gitignore so it i
 
 // printStack prints the endpoints and a short map of the stack.
 func printStack(w io.Writer, m *Main, st *stack.Stack) {
-	fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
+	if st.Format == stack.FormatSAM {
+		fmt.Fprintf(w, "ferry: %s (%s, SAM) is up\n", st.Service, filepath.Base(st.File))
+	} else {
+		fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
+	}
 	fmt.Fprintf(w, "  AWS APIs   %s   (AWS_ENDPOINT_URL=%s)\n", m.APIURL(), m.APIURL())
 	fmt.Fprintf(w, "  dashboard  %s/_ferry/\n", m.APIURL())
 	fmt.Fprintf(w, "  data       %s\n", m.Config.DataDir)
@@ -124,7 +128,7 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
 	for _, r := range m.routes() {
-		fmt.Fprintf(w, "  route      %s %s%s%s\n", r.Method, m.Gateway.URL(), r.Path, routeAuthNote(r))
+		fmt.Fprintf(w, "  route      %s %s%s%s%s\n", r.Method, m.Gateway.URL(), r.Path, stageNote(r), routeAuthNote(r))
 	}
 	for _, k := range st.APIKeys {
 		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)
