@@ -128,7 +128,7 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
 	for _, r := range m.routes() {
-		fmt.Fprintf(w, "  route      %s %s%s%s%s\n", r.Method, m.Gateway.URL(), r.Path, stageNote(r), routeAuthNote(r))
+		fmt.Fprintf(w, "  route      %s %s%s%s%s\n", r.Method, m.Gateway.URL(), r.Path, routeAuthNote(r), stageNote(r))
 	}
 	for _, k := range st.APIKeys {
 		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)
