@@ -164,6 +164,15 @@ func TestCLIAnswers(t *testing.T) {
 		t.Fatalf("invoke --async --tail of a failing event: %v\n%s", err, out)
 	}
 
+	out, err = runCLI(t, "redrive", ep, "--function", "charge", "--dry-run", "--output", "json")
+	var dry struct {
+		DryRun      bool
+		Invocations []struct{ RequestID, Condition string }
+	}
+	if err != nil || json.Unmarshal([]byte(out), &dry) != nil || !dry.DryRun || len(dry.Invocations) != 1 || dry.Invocations[0].Condition != "RetriesExhausted" {
+		t.Fatalf("redrive --dry-run --output json: %v\n%s", err, out)
+	}
+
 	// One console.error call is one record, its line breaks kept.
 	if out, err := runCLI(t, "invoke", ep, "shout"); err != nil {
 		t.Fatalf("invoke shout: %v\n%s", err, out)
