@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ func TestDashboardPendingEvents(t *testing.T) {
 	b := cdp.Launch(t)
 	m := setup(t, 1)
 	createFunction(t, lambdaClient(m), nodeFn("dash-pay"))
+	shout := nodeFn("dash-shout")
+	shout.zip = zipFiles(map[string]string{"index.js": `exports.handler = async () => { console.error("first line\nsecond line"); return "ok"; };`}, 0o644)
+	createFunction(t, lambdaClient(m), shout)
 	ep := "--endpoint=" + m.APIURL()
 	if out, err := runCLI(t, "queue", "pause", ep, "dash-pay"); err != nil {
 		t.Fatalf("queue pause: %v\n%s", err, out)
@@ -46,5 +50,19 @@ func TestDashboardPendingEvents(t *testing.T) {
 	p.Value(`document.querySelector('#trace .hop').textContent`, &attempts)
 	if !strings.Contains(attempts, "No attempt yet.") {
 		t.Fatalf("trace of an event not yet run: %s", attempts)
+	}
+
+	// A multi-line console.error is one record shown with its line breaks.
+	out, err = runCLI(t, "invoke", ep, "--async", "dash-shout")
+	shoutID := strings.TrimSpace(out)
+	if err != nil || len(shoutID) != 36 {
+		t.Fatalf("invoke --async: %v\n%s", err, out)
+	}
+	waitDone(t, m, shoutID)
+	p.Run(fmt.Sprintf(`location.hash = '#/trace/%s'`, shoutID))
+	var logs string
+	p.Wait(`document.querySelector('#trace pre.logs')?.textContent`, &logs, dashWait)
+	if !regexp.MustCompile(`ERROR\s+first line\n    second line\n`).MatchString(logs) || strings.Contains(logs, "\r") {
+		t.Fatalf("logs shown as %q", logs)
 	}
 }

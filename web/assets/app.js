@@ -311,7 +311,9 @@ function attemptsTable(attempts) {
       h('td', { text: fmtMs(a.duration / 1e6) }),
       h('td', { class: a.errorType ? 'error' : '' }, a.errorType ? h('strong', { text: a.errorType }) : 'ok',
         a.errorMessage ? h('div', { class: 'error-message', text: a.errorMessage }) : null),
-      h('td', {}, a.logs ? h('pre', { class: 'logs', text: a.logs }) : '')))));
+      // A runtime writes one record per console call, its line breaks as
+      // \r (as on AWS); a page would draw those as spaces.
+      h('td', {}, a.logs ? h('pre', { class: 'logs', text: a.logs.replace(/\r/g, '\n    ') }) : '')))));
 }
 
 function deliveriesTable(ds) {
