@@ -38,12 +38,31 @@ type Invocation struct {
 	// the invocations that re-ran this one.
 	RedriveOf  string   `json:"redriveOf,omitempty"`
 	RedrivenAs []string `json:"redrivenAs,omitempty"`
+	// State is where an accepted async event without a final outcome is
+	// now (one of the State constants); NextAttempt is when a waiting
+	// event runs again. Both are worked out when the invocation is read,
+	// never stored.
+	State       string    `json:"state,omitempty"`
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 }
+
+// Where an async event without a final outcome is.
+const (
+	StateQueued     = "queued"     // accepted, never handed to a worker
+	StatePaused     = "paused"     // queued on a paused function
+	StateRunning    = "running"    // held by a worker: cold start or run
+	StateRetryWait  = "retry-wait" // a failed attempt's retry is due at NextAttempt
+	StateBackoff    = "backoff"    // throttled; tried again at NextAttempt
+	StateDelivering = "delivering" // outcome decided, its records being delivered
+)
 
 // Attempt is one run of the function.
 type Attempt struct {
-	Start        time.Time     `json:"start"`
-	Duration     time.Duration `json:"duration"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+	// Init is the cold start the attempt waited for (0 when warm): the
+	// function got the event Init after Start.
+	Init         time.Duration `json:"init,omitempty"`
 	ErrorType    string        `json:"errorType,omitempty"`
 	ErrorMessage string        `json:"errorMessage,omitempty"`
 	Logs         string        `json:"logs,omitempty"`

@@ -17,12 +17,13 @@ type Event struct {
 	Function  string    `json:"function"`
 	Accepted  time.Time `json:"accepted"`
 	Age       string    `json:"age"`
-	// State is "queued" (never delivered to a worker) or "running" (held by
-	// a worker, or waiting for its retry or backoff delay).
-	State     string `json:"state"`
-	Attempts  int    `json:"attempts"`
-	Throttles int    `json:"throttles,omitempty"`
-	Sequence  uint64 `json:"sequence"`
+	// State is one of ferry's State constants: queued, paused, running,
+	// retry-wait or backoff (until NextAttempt), delivering.
+	State       string    `json:"state"`
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	Attempts    int       `json:"attempts"`
+	Throttles   int       `json:"throttles,omitempty"`
+	Sequence    uint64    `json:"sequence"`
 }
 
 // Pending lists up to max queued and running events of function, oldest
@@ -34,11 +35,9 @@ func (e *Engine) Pending(ctx context.Context, function string, max int) ([]Event
 	if max <= 0 {
 		max = 100
 	}
-	delivered := uint64(0)
+	var ci *jetstream.ConsumerInfo
 	if c, err := e.stream.Consumer(ctx, consumerName(function)); err == nil {
-		if info, err := c.Info(ctx); err == nil {
-			delivered = info.Delivered.Stream
-		}
+		ci, _ = c.Info(ctx)
 	}
 	var out []Event
 	seq := uint64(1)
@@ -51,12 +50,9 @@ func (e *Engine) Pending(ctx context.Context, function string, max int) ([]Event
 			return nil, fmt.Errorf("async: read queue of %s: %w", function, err)
 		}
 		seq = raw.Sequence + 1
-		ev := Event{RequestID: raw.Header.Get(hdrRequestID), Function: function, Accepted: raw.Time.UTC(), Sequence: raw.Sequence, State: "queued"}
-		if raw.Sequence <= delivered {
-			ev.State = "running"
-		}
-		if inv, err := e.load(ctx, ev.RequestID); err == nil {
-			ev.Attempts, ev.Throttles = len(inv.Attempts), inv.Throttles
+		ev := Event{RequestID: raw.Header.Get(hdrRequestID), Function: function, Accepted: raw.Time.UTC(), Sequence: raw.Sequence, State: ferry.StateDelivering}
+		if inv := e.queuedInvocation(ctx, function, raw, ci); inv != nil {
+			ev.State, ev.NextAttempt, ev.Attempts, ev.Throttles = inv.State, inv.NextAttempt, len(inv.Attempts), inv.Throttles
 		}
 		ev.Age = time.Since(ev.Accepted).Round(time.Millisecond).String()
 		out = append(out, ev)

@@ -27,7 +27,7 @@ func TestPauseListCancelPurgeResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 3 || evs[0].RequestID != ids[0] || evs[2].RequestID != ids[2] || evs[0].State != "queued" {
+	if len(evs) != 3 || evs[0].RequestID != ids[0] || evs[2].RequestID != ids[2] || evs[0].State != ferry.StatePaused {
 		t.Fatalf("pending = %+v", evs)
 	}
 	if err := b.engine.Cancel(ctx, "pay", ids[1]); err != nil {

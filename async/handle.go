@@ -205,7 +205,7 @@ func attemptOf(start time.Time, res *ferry.Result) ferry.Attempt {
 		logs = logs[len(logs)-maxStoredLogs:]
 	}
 	return ferry.Attempt{
-		Start: start.UTC(), Duration: res.Duration,
+		Start: start.UTC(), Duration: res.Duration, Init: res.InitDuration,
 		ErrorType: res.ErrorType, ErrorMessage: res.ErrorMessage, Logs: string(logs),
 	}
 }

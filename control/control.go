@@ -25,9 +25,11 @@ type Event struct {
 	Accepted  time.Time `json:"accepted"`
 	Age       string    `json:"age"`
 	State     string    `json:"state"`
-	Attempts  int       `json:"attempts"`
-	Throttles int       `json:"throttles,omitempty"`
-	Sequence  uint64    `json:"sequence"`
+	// NextAttempt is when an event waiting for a retry or a backoff runs again.
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	Attempts    int       `json:"attempts"`
+	Throttles   int       `json:"throttles,omitempty"`
+	Sequence    uint64    `json:"sequence"`
 }
 
 // Queues is the async engine's queue control.

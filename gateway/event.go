@@ -149,7 +149,7 @@ func (c *call) resourcePath() string {
 func (g *Gateway) eventV1(c *call) ([]byte, error) {
 	r := c.r
 	ev := eventV1{
-		Resource: c.resourcePath(), Path: r.URL.Path, HTTPMethod: r.Method,
+		Resource: c.resourcePath(), Path: strings.TrimPrefix(r.URL.Path, c.stagePrefix), HTTPMethod: r.Method,
 		PathParameters: c.params,
 	}
 	if c.route.Kind == KindHTTPAPI {
@@ -176,10 +176,7 @@ func (g *Gateway) eventV1(c *call) ([]byte, error) {
 		s, b64 := encodeBody(c.body, r.Header.Get("Content-Type"))
 		ev.Body, ev.IsBase64Encoded = &s, b64
 	}
-	stage := g.opts.Stage
-	if c.route.Kind == KindHTTPAPI {
-		stage = v2Stage
-	}
+	stage := c.route.stage
 	ev.RequestContext = contextV1{
 		AccountID: g.opts.Realm.Account, APIID: apiID, DomainName: r.Host, DomainPrefix: domainPrefix(r.Host),
 		ExtendedRequestID: c.requestID, HTTPMethod: r.Method,
@@ -244,7 +241,7 @@ func (g *Gateway) eventV2(c *call) ([]byte, error) {
 	ev.RequestContext = contextV2{
 		AccountID: g.opts.Realm.Account, APIID: apiID, DomainName: r.Host, DomainPrefix: domainPrefix(r.Host),
 		HTTP:      httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
-		RequestID: c.requestID, RouteKey: c.route.routeKey(), Stage: v2Stage,
+		RequestID: c.requestID, RouteKey: c.route.routeKey(), Stage: c.route.stage,
 		Time: c.now.UTC().Format(requestTimeLayout), TimeEpoch: c.now.UnixMilli(),
 	}
 	if c.jwt != nil {

@@ -183,6 +183,8 @@ type lookup struct {
 	params map[string]string
 	// pathKnown is set when some route matched the path but not the method.
 	pathKnown *compiled
+	// stagePrefix is "/STAGE" when the request path began with it.
+	stagePrefix string
 }
 
 // find routes a request.

@@ -61,6 +61,10 @@ func (g *Gateway) serveProxy(c *call) {
 		return
 	}
 	out, _ := json.Marshal(answer)
+	if len(rt.responses) > 0 {
+		g.writeIntegrationResponse(c, http.StatusOK, out)
+		return
+	}
 	if rt.respTpl != nil {
 		s, err := rt.respTpl.render(&tplData{body: out, context: data.context, params: c.param})
 		if err != nil {
@@ -96,7 +100,7 @@ func (c *call) param(name string) string {
 // templateContext is $context for the call.
 func (g *Gateway) templateContext(c *call) map[string]string {
 	return map[string]string{
-		"requestId": c.requestID, "extendedRequestId": c.requestID, "stage": g.opts.Stage,
+		"requestId": c.requestID, "extendedRequestId": c.requestID, "stage": c.route.stage,
 		"httpMethod": c.r.Method, "resourcePath": c.resourcePath(), "path": c.r.URL.Path,
 		"protocol": c.r.Proto, "accountId": g.opts.Realm.Account, "apiId": apiID, "domainName": c.r.Host,
 		"requestTime": c.now.UTC().Format(requestTimeLayout), "requestTimeEpoch": strconv.FormatInt(c.now.UnixMilli(), 10),
@@ -264,6 +268,10 @@ func (g *Gateway) writeServiceError(c *call, e *serviceError) {
 		"Error":     map[string]any{"Code": e.code, "Message": e.msg, "Type": typ},
 		"RequestId": c.requestID,
 	})
+	if len(c.route.responses) > 0 {
+		g.writeIntegrationResponse(c, e.status, out)
+		return
+	}
 	tpl := c.route.clientTpl
 	if e.status >= 500 {
 		tpl = c.route.serverTpl

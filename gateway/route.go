@@ -45,6 +45,10 @@ type Route struct {
 	// JWT, on an HTTP API route, is the route's JWT authorizer: 401
 	// {"message":"Unauthorized"} without a valid token.
 	JWT *JWTAuth
+	// Stage is the stage of the route's API (stage.go): in events, and a
+	// path prefix unless it is $default. Default: Options.Stage for REST,
+	// $default for an HTTP API.
+	Stage string
 }
 
 // CORS is a route's cross-origin configuration. DefaultCORS is what
@@ -89,6 +93,9 @@ type ServiceProxy struct {
 	ClientErrorTemplate string
 	ServerErrorTemplate string
 	StatusCode          int // success status; default 200
+	// Responses, when set, replace the three templates and StatusCode
+	// (responses.go).
+	Responses []IntegrationResponse
 }
 
 var validMethods = map[string]bool{
@@ -118,6 +125,8 @@ type compiled struct {
 	respTpl *Template
 	// errTpls render 4xx (clientError) and 5xx (serverError) answers.
 	clientTpl, serverTpl *Template
+	responses            []compiledResponse
+	stage                string // the API's stage (stage.go)
 	target               string // proxy target name
 	// keys returns the JWT authorizer's key set (refresh: fetch again).
 	keys                    func(ctx context.Context, refresh bool) (*keySet, error)
@@ -169,7 +178,7 @@ func (g *Gateway) compile(routes []Route) (*table, error) {
 }
 
 func (g *Gateway) compileRoute(i int, r Route) (*compiled, error) {
-	c := &compiled{Route: r, index: i}
+	c := &compiled{Route: r, index: i, stage: g.stageOf(r)}
 	switch r.Kind {
 	case KindREST:
 		if r.PayloadVersion != "" && r.PayloadVersion != "1.0" {
@@ -292,6 +301,9 @@ func (g *Gateway) compileProxy(c *compiled, p *ServiceProxy) error {
 			c.reqTpls = map[string]*Template{}
 		}
 		c.reqTpls[strings.ToLower(ct)] = t
+	}
+	if c.responses, err = compileResponses(p.Responses); err != nil {
+		return err
 	}
 	if p.ResponseTemplate != "" {
 		if c.respTpl, err = ParseTemplate(p.ResponseTemplate); err != nil {

@@ -31,6 +31,8 @@ type call struct {
 	route     *compiled
 	params    map[string]string
 	jwt       *verifiedClaims // the JWT authorizer's verdict, nil without one
+	// stagePrefix is "/STAGE" when the request named its API's stage.
+	stagePrefix string
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +67,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	l := t.find(r.Method, r.URL.Path)
+	l := t.findStaged(r.Method, r.URL.Path)
 	if l.route == nil {
 		rest := t.hasREST
 		if l.pathKnown != nil {
@@ -74,7 +76,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		g.fail(c, rest, errNoRoute)
 		return
 	}
-	c.route, c.params = l.route, l.params
+	c.route, c.params, c.stagePrefix = l.route, l.params, l.stagePrefix
 	if !g.authorize(c) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/natsjs"
@@ -90,5 +91,8 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*ferry.Invocation, error)
 		}
 		out = append(out, inv)
 	}
+	// The walk finds records in the order they were last written; newest
+	// means last accepted.
+	slices.SortStableFunc(out, func(a, b *ferry.Invocation) int { return b.Accepted.Compare(a.Accepted) })
 	return out, nil
 }

@@ -392,7 +392,7 @@ func (l *loader) serviceProxies(n *yaml.Node) {
 		}
 		if resp := mapGet(body, "response"); resp != nil {
 			if resp.Kind == yaml.SequenceNode {
-				l.warn(resp, path+".response", "a list of responses is not supported by Ferry (use response.template); ignored")
+				p.Responses = l.proxyResponses(resp, path+".response")
 			} else {
 				l.checkKeys(resp, path+".response", "template", "")
 				p.ResponseTemplates = l.templates(mapGet(resp, "template"), path+".response.template")

@@ -115,6 +115,7 @@ func load(path, dir string, data []byte, opts LoadOptions) (st *Stack, warns []W
 		a, b := l.warns[i], l.warns[j]
 		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 	})
+	st.setRouteStages()
 	if err := st.Validate(); err != nil {
 		return nil, l.warns, ferry.Errorf(ferry.ErrorCode(err), "%s: %s", path, ferry.ErrorMessage(err))
 	}

@@ -277,6 +277,7 @@ func (l *loader) samEvents(n *yaml.Node, path string, f *Function) {
 				r.Method = l.method(v, pp+".Method", l.str(v, pp+".Method"))
 			}
 			l.samRouteAuth(props, pp, &r, typ == "HttpApi")
+			r.Stage = l.samStage(props, pp, typ == "HttpApi")
 			l.st.Routes = append(l.st.Routes, r)
 		case "EventBridgeRule", "CloudWatchEvent":
 			l.checkKeys(props, pp, "Pattern EventBusName Input InputPath InputTransformer RuleName State Target", "")

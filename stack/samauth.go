@@ -19,13 +19,13 @@ const (
 	samHTTPAuthKeys    = "Authorizers DefaultAuthorizer EnableIamAuthorizer"
 	samRESTEventAuth   = "ApiKeyRequired Authorizer AuthorizationScopes ResourcePolicy"
 	samHTTPEventAuth   = "Authorizer AuthorizationScopes"
-	samAPIIgnoredProps = "Name StageName Description Tags"
+	samAPIIgnoredProps = "Name Description Tags"
 )
 
 // buildSAMApi checks an AWS::Serverless::Api or HttpApi resource; its Auth
 // is read by the routes that use the API.
 func (l *loader) buildSAMApi(r *resource, pp string) {
-	l.checkKeys(r.props, pp, "Auth", samAPIIgnoredProps)
+	l.checkKeys(r.props, pp, "Auth StageName", samAPIIgnoredProps)
 	if a := mapGet(r.props, "Auth"); a != nil {
 		keys := samRESTAuthKeys
 		if r.typ == typeSAMHttpApi {

@@ -178,6 +178,8 @@ type Route struct {
 	// the route answer 403 unless x-api-key holds one of Stack.APIKeys.
 	APIKeyRequired bool        `json:"apiKeyRequired,omitempty"`
 	Authorizer     *Authorizer `json:"authorizer,omitempty"`
+	// Stage is the stage of the route's API (stage.go).
+	Stage string `json:"stage,omitempty"`
 }
 
 // CORS is a route's cross-origin configuration.
@@ -199,6 +201,8 @@ type ServiceProxy struct {
 	RequestTemplates map[string]string `json:"requestTemplates,omitempty"`
 	// ResponseTemplates maps success, clientError and serverError to templates.
 	ResponseTemplates map[string]string `json:"responseTemplates,omitempty"`
+	// Responses is the list form of response (proxyresponse.go).
+	Responses []ProxyResponse `json:"responses,omitempty"`
 }
 
 // Schedule invokes a function on a rate or cron expression.

@@ -90,9 +90,12 @@ func (d *Dashboard) invocation(w http.ResponseWriter, r *http.Request) {
 // hop is one invocation on a trace with its timings worked out.
 type hop struct {
 	*ferry.Invocation
-	// QueueDelayMs is the wait from acceptance to the first attempt's
-	// start; RunMs the sum of every attempt's duration.
+	// QueueDelayMs is the wait from acceptance until the function got the
+	// event in its first attempt, the cold start included; ColdStartMs is
+	// the part of it the function's cold start took. RunMs is the sum of
+	// every attempt's duration.
 	QueueDelayMs float64 `json:"queueDelayMs"`
+	ColdStartMs  float64 `json:"coldStartMs,omitempty"`
 	RunMs        float64 `json:"runMs"`
 }
 
@@ -124,7 +127,9 @@ func (d *Dashboard) trace(w http.ResponseWriter, r *http.Request) {
 		inv := &list[i]
 		h := hop{Invocation: inv}
 		if len(inv.Attempts) > 0 {
-			h.QueueDelayMs = ms(inv.Attempts[0].Start.Sub(inv.Accepted))
+			first := inv.Attempts[0]
+			h.QueueDelayMs = ms(first.Start.Add(first.Init).Sub(inv.Accepted))
+			h.ColdStartMs = ms(first.Init)
 		}
 		for _, a := range inv.Attempts {
 			h.RunMs += ms(a.Duration)

@@ -145,7 +145,7 @@ func (m *Main) Apply(ctx context.Context, st *stack.Stack) error {
 func (m *Main) applyRoutes(routes []stack.Route, keys []stack.APIKey) error {
 	out := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
-		gr := gateway.Route{Kind: r.Kind, Method: r.Method, Path: r.Path, Function: r.Function, PayloadVersion: r.PayloadVersion}
+		gr := gateway.Route{Kind: r.Kind, Method: r.Method, Path: r.Path, Function: r.Function, PayloadVersion: r.PayloadVersion, Stage: r.Stage}
 		if c := r.CORS; c != nil {
 			gr.CORS = &gateway.CORS{Origins: c.AllowOrigins, Headers: c.AllowHeaders, Methods: c.AllowMethods,
 				ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
@@ -154,7 +154,8 @@ func (m *Main) applyRoutes(routes []stack.Route, keys []stack.APIKey) error {
 			gr.Proxy = &gateway.ServiceProxy{Kind: p.Kind, Target: p.Target, RequestTemplates: p.RequestTemplates,
 				ResponseTemplate:    p.ResponseTemplates["success"],
 				ClientErrorTemplate: p.ResponseTemplates["clientError"],
-				ServerErrorTemplate: p.ResponseTemplates["serverError"]}
+				ServerErrorTemplate: p.ResponseTemplates["serverError"],
+				Responses:           integrationResponses(p.Responses)}
 			for k := range p.ResponseTemplates {
 				if k != "success" && k != "clientError" && k != "serverError" {
 					return ferry.Errorf(ferry.EINVALID, "route %s %s: response template %q is not supported (success, clientError, serverError)", r.Method, r.Path, k)
@@ -194,4 +195,12 @@ func (m *Main) applyScheduledRule(ctx context.Context, r stack.Rule) error {
 		}
 	}
 	return nil
+}
+
+func integrationResponses(rs []stack.ProxyResponse) []gateway.IntegrationResponse {
+	var out []gateway.IntegrationResponse
+	for _, r := range rs {
+		out = append(out, gateway.IntegrationResponse{StatusCode: r.StatusCode, SelectionPattern: r.SelectionPattern, Template: r.Template, Headers: r.Headers})
+	}
+	return out
 }

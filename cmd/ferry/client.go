@@ -172,31 +172,3 @@ func (f *clientFlags) do(ctx context.Context, method, path string, body any, out
 	}
 	return json.Unmarshal(b, out)
 }
-
-// functionName resolves a function given by the short name a stack file
-// uses ("processPayment" for "payments-dev-processPayment"): a function of
-// that exact name wins; otherwise the one function whose name ends in
-// "-"+name. Anything else is left as given, for the server to answer.
-func (f *clientFlags) functionName(ctx context.Context, name string) string {
-	lc := f.lambda()
-	if _, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}); err == nil || strings.Contains(name, ":") {
-		return name
-	}
-	var match []string
-	p := lambda.NewListFunctionsPaginator(lc, &lambda.ListFunctionsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return name
-		}
-		for _, fn := range page.Functions {
-			if n := aws.ToString(fn.FunctionName); strings.HasSuffix(n, "-"+name) {
-				match = append(match, n)
-			}
-		}
-	}
-	if len(match) == 1 {
-		return match[0]
-	}
-	return name
-}

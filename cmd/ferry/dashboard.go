@@ -169,16 +169,19 @@ func (s dashboardSource) Invocations(ctx context.Context, f web.Filter) ([]ferry
 	for i, inv := range list {
 		out[i] = *inv
 	}
+	if f.Status == "" || f.Status == history.StatusPending {
+		return s.m.withUnfinished(ctx, out, f.Function, f.Limit)
+	}
 	return out, nil
 }
 
 func (s dashboardSource) Invocation(ctx context.Context, id string) (*ferry.Invocation, error) {
-	return s.m.History.GetInvocation(ctx, id)
+	return s.m.invocationNow(ctx, id)
 }
 
 // Trace returns the invocations sharing id's trace id, oldest first.
 func (s dashboardSource) Trace(ctx context.Context, id string) ([]ferry.Invocation, error) {
-	inv, err := s.m.History.GetInvocation(ctx, id)
+	inv, err := s.m.invocationNow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +194,13 @@ func (s dashboardSource) Trace(ctx context.Context, id string) ([]ferry.Invocati
 	}
 	out := make([]ferry.Invocation, 0, len(list))
 	for _, x := range list {
+		if x.RequestID == id {
+			x = inv
+		}
 		out = append(out, *x)
+	}
+	if !slices.ContainsFunc(out, func(x ferry.Invocation) bool { return x.RequestID == id }) {
+		out = append(out, *inv)
 	}
 	slices.SortStableFunc(out, func(a, b ferry.Invocation) int { return a.Accepted.Compare(b.Accepted) })
 	return out, nil

@@ -34,7 +34,11 @@ a stack file gives it (processPayment for payments-dev-processPayment).`,
 					return err
 				}
 			}
-			in := &lambda.InvokeInput{FunctionName: aws.String(f.functionName(cmd.Context(), args[0])), Payload: payload}
+			name, err := f.functionName(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: payload}
 			if async {
 				in.InvocationType = types.InvocationTypeEvent
 			} else if tail {
@@ -47,11 +51,14 @@ a stack file gives it (processPayment for payments-dev-processPayment).`,
 			id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 			if async {
 				fmt.Fprintln(cmd.OutOrStdout(), id)
+				if tail {
+					return tailAsync(cmd, &f, id)
+				}
 				return nil
 			}
 			if tail {
 				logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
-				fmt.Fprint(cmd.ErrOrStderr(), string(logs))
+				fmt.Fprint(recordBreaks{cmd.ErrOrStderr()}, string(logs))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), string(out.Payload))
 			if out.FunctionError != nil {
@@ -62,6 +69,6 @@ a stack file gives it (processPayment for payments-dev-processPayment).`,
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&async, "async", false, "invoke asynchronously (InvocationType Event)")
-	cmd.Flags().BoolVar(&tail, "tail", false, "print the invocation's log tail on stderr")
+	cmd.Flags().BoolVar(&tail, "tail", false, "print the invocation's log tail on stderr (with --async: wait for the outcome, printing each attempt's logs)")
 	return cmd
 }

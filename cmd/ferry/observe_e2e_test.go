@@ -54,10 +54,10 @@ func TestTraceFollowsAPaymentAcrossHops(t *testing.T) {
 	}
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`trace ` + regexp.QuoteMeta(trace) + ` \(2 hops\)`),
-		regexp.MustCompile(`\*1\. payments-dev-processPayment Event  ` + id + `  accepted \S+  queued [\d.]+ ms  ran [\d.]+ ms  -> Success`),
+		regexp.MustCompile(`\*1\. payments-dev-processPayment Event  ` + id + `  accepted \S+  -> Success\n     waited [\d.]+ ms( \(queue [\d.]+ ms \+ cold start [\d.]+ ms\))?  ran [\d.]+ ms`),
 		regexp.MustCompile(`processing payment traced of 42`),
 		regexp.MustCompile(`OnSuccess -> arn:aws:sqs:us-east-1:000000000000:paymentsNotification at \S+: delivered`),
-		regexp.MustCompile(` 2\. payments-dev-notifyCustomer RequestResponse  \S+  accepted \S+  queued [\d.]+ ms  ran [\d.]+ ms  -> Success`),
+		regexp.MustCompile(` 2\. payments-dev-notifyCustomer RequestResponse  \S+  accepted \S+  -> Success\n     waited [\d.]+ ms( \(queue [\d.]+ ms \+ cold start [\d.]+ ms\))?  ran [\d.]+ ms`),
 		regexp.MustCompile(`notifying customer: payment traced of 42 is paid`),
 	}
 	at := 0

@@ -13,6 +13,7 @@ import (
 func newRedriveCommand() *cobra.Command {
 	var (
 		f            clientFlags
+		output       outputFlag
 		req          control.RedriveRequest
 		since, until string
 	)
@@ -21,6 +22,10 @@ func newRedriveCommand() *cobra.Command {
 		Short: "Invoke failed async invocations again with fresh attempts, each linked to the original",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, err := output.json()
+			if err != nil {
+				return err
+			}
 			for _, t := range []struct {
 				flag, s string
 				to      *time.Time
@@ -34,13 +39,18 @@ func newRedriveCommand() *cobra.Command {
 				}
 				*t.to = v
 			}
-			req.Function = f.functionName(cmd.Context(), req.Function)
+			if req.Function, err = f.functionName(cmd.Context(), req.Function); err != nil {
+				return err
+			}
 			var out struct {
 				DryRun      bool               `json:"dryRun"`
 				Invocations []control.Redriven `json:"invocations"`
 			}
 			if err := f.call(cmd.Context(), "POST", "/_ferry/control/redrive", req, &out); err != nil {
 				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REQUEST ID\tACCEPTED\tCONDITION\tERROR TYPE\tNEW REQUEST ID")
@@ -57,6 +67,7 @@ func newRedriveCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags())
+	output.register(cmd.Flags())
 	cmd.Flags().StringVar(&req.Function, "function", "", "function whose failed async invocations to redrive (required)")
 	cmd.Flags().StringVar(&since, "since", "", "only invocations accepted at or after this time (RFC 3339, or a duration ago like 1h)")
 	cmd.Flags().StringVar(&until, "until", "", "only invocations accepted at or before this time (RFC 3339, or a duration ago)")

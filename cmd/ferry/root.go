@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
 		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand(),
 		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand())
+	withUsage(root)
 	return root
 }
 

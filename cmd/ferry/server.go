@@ -28,6 +28,9 @@ func newServerCommand() *cobra.Command {
 			if b := natsBanner(m); b != "" {
 				fmt.Fprintln(cmd.OutOrStdout(), "ferry:", b)
 			}
+			if b := pausedBanner(cmd.Context(), m); b != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "ferry:", b)
+			}
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout())
 			defer cancel()

@@ -32,7 +32,9 @@ func newUpCommand() *cobra.Command {
 		Long: `up loads the stack in dir, starts Ferry (engine, functions, queues, topics, buses,
 AWS APIs), creates the stack's resources, prints the endpoints and a map of the stack, streams
 function logs, reloads a function when its files change, and stops cleanly on Ctrl-C. Queued
-events are kept in the data directory (default dir/.ferry) for the next run.`,
+events are kept in the data directory for the next run: by default outside the stack folder,
+in the user's state directory ($XDG_STATE_HOME or ~/.local/state)/ferry/stacks/NAME-HASH, one per
+stack folder. A data directory inside the stack folder gets a .gitignore so it is never committed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -44,7 +46,12 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 				return err
 			}
 			if !cmd.Flags().Changed("data") {
-				f.dataDir = filepath.Join(abs, ".ferry")
+				if f.dataDir, err = stackDataDir(abs); err != nil {
+					return err
+				}
+			}
+			if err := ignoreDataDir(abs, f.dataDir); err != nil {
+				return err
 			}
 			lo := stack.LoadOptions{Stage: stage, Strict: strict, Options: map[string]string{}}
 			for _, o := range opts {
@@ -87,12 +94,15 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 				return fmt.Errorf("%s: %w", st.File, err)
 			}
 			printStack(out, m, st)
+			if b := pausedBanner(cmd.Context(), m); b != "" {
+				fmt.Fprintf(out, "  %s\n", b)
+			}
 			watchCode(cmd.Context(), m, st, poll, out)
 			fmt.Fprintln(out, "ferry: stopping (queued events are kept for the next run)")
 			return nil
 		},
 	}
-	f.register(cmd.Flags(), ".ferry (in the stack folder)")
+	f.register(cmd.Flags(), "per stack, in the user's state dir")
 	// Function logs are up's output; server logs only when something is wrong.
 	f.logLevel = "warn"
 	cmd.Flags().Lookup("log-level").DefValue = "warn"
@@ -106,14 +116,19 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 
 // printStack prints the endpoints and a short map of the stack.
 func printStack(w io.Writer, m *Main, st *stack.Stack) {
-	fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
+	if st.Format == stack.FormatSAM {
+		fmt.Fprintf(w, "ferry: %s (%s, SAM) is up\n", st.Service, filepath.Base(st.File))
+	} else {
+		fmt.Fprintf(w, "ferry: %s (%s, stage %s) is up\n", st.Service, filepath.Base(st.File), st.Stage)
+	}
 	fmt.Fprintf(w, "  AWS APIs   %s   (AWS_ENDPOINT_URL=%s)\n", m.APIURL(), m.APIURL())
 	fmt.Fprintf(w, "  dashboard  %s/_ferry/\n", m.APIURL())
+	fmt.Fprintf(w, "  data       %s\n", m.Config.DataDir)
 	if b := natsBanner(m); b != "" {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
 	for _, r := range m.routes() {
-		fmt.Fprintf(w, "  route      %s %s%s%s\n", r.Method, m.Gateway.URL(), r.Path, routeAuthNote(r))
+		fmt.Fprintf(w, "  route      %s %s%s%s%s\n", r.Method, m.Gateway.URL(), r.Path, routeAuthNote(r), stageNote(r))
 	}
 	for _, k := range st.APIKeys {
 		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)

@@ -66,10 +66,16 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-func startUp(t *testing.T, bin, dir string) *upProcess {
+// startUp starts `ferry up dir`, its state directory (where it keeps the
+// stack's data) the first of state, else a fresh one.
+func startUp(t *testing.T, bin, dir string, state ...string) *upProcess {
 	t.Helper()
 	p := &upProcess{done: make(chan struct{}), gateway: freePort(t)}
 	p.cmd = exec.Command(bin, "up", dir, "--api", freePort(t), "--gateway", p.gateway, "--log-level", "error", "--reload-poll", "100ms")
+	if len(state) == 0 {
+		state = []string{t.TempDir()}
+	}
+	p.cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state[0])
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -62,6 +62,24 @@ function statusOf(inv) {
   return failed ? 'failed' : 'succeeded';
 }
 
+// stateOf says where an invocation without a final outcome is (the
+// server's state): queued, paused, running, waiting for its retry at T.
+function stateOf(inv) {
+  const st = statusOf(inv);
+  if (st !== 'pending') return st;
+  const n = (inv.attempts || []).length;
+  const at = fmtTime(inv.nextAttempt);
+  switch (inv.state) {
+    case 'queued': return 'queued';
+    case 'paused': return 'queued (function paused)';
+    case 'running': return n ? `running (retry ${n})` : 'running';
+    case 'retry-wait': return `waiting for retry ${n} at ${at}`;
+    case 'backoff': return `throttled ${inv.throttles}×, tried again at ${at}`;
+    case 'delivering': return `delivering outcome (${inv.condition})`;
+  }
+  return st;
+}
+
 function fmtTime(t) {
   if (!t || t.startsWith('0001-')) return '';
   const d = new Date(t);
@@ -218,7 +236,7 @@ async function invocationsView(params) {
         return h('tr', { 'data-request-id': inv.requestId },
           h('td', { class: 'mono' }, h('a', { href: traceHref(inv.requestId), text: inv.requestId })),
           h('td', { text: inv.function }),
-          h('td', { class: 'status-' + st, text: st }),
+          h('td', { class: 'status-' + st, 'data-state': inv.state || '', text: stateOf(inv) }),
           h('td', { text: fmtTime(inv.accepted) }),
           h('td', { text: (inv.attempts || []).length }),
           h('td', { text: inv.condition || '' }));
@@ -263,7 +281,7 @@ function hopCard(hp, i, focus) {
   const pct = (v) => Math.max(0, (100 * v) / total).toFixed(1) + '%';
   return h('section', { class: 'card hop', 'data-request-id': hp.requestId },
     h('h2', {}, `${i + 1}. `, h('a', { href: '#/invocations?function=' + enc(hp.function), text: hp.function }), ' ',
-      h('span', { class: 'status-' + st, text: st }),
+      h('span', { class: 'status-' + st, 'data-state': hp.state || '', text: stateOf(hp) }),
       hp.requestId === focus ? h('span', { class: 'muted', text: ' (this invocation)' }) : null),
     h('p', { class: 'muted' }, 'request ', h('a', { class: 'mono', href: traceHref(hp.requestId), text: hp.requestId }),
       ` · ${hp.type || ''} · accepted ${fmtTime(hp.accepted)}`,
@@ -273,7 +291,8 @@ function hopCard(hp, i, focus) {
       h('div', { class: 'bar', title: 'queue delay vs run time' },
         h('div', { class: 'delay', 'data-w': pct(hp.queueDelayMs) }),
         h('div', { class: 'run', 'data-w': pct(hp.runMs) })),
-      h('span', { class: 'queue-delay', text: `queue delay ${fmtMs(hp.queueDelayMs)}` }), ' · ',
+      h('span', { class: 'queue-delay', text: `queue delay ${fmtMs(hp.queueDelayMs)}` +
+        (hp.coldStartMs ? ` (cold start ${fmtMs(hp.coldStartMs)})` : '') }), ' · ',
       h('span', { class: 'run-time', text: `run ${fmtMs(hp.runMs)}` })),
     attemptsTable(hp.attempts || []),
     deliveriesTable(hp.deliveries || []),
@@ -292,7 +311,9 @@ function attemptsTable(attempts) {
       h('td', { text: fmtMs(a.duration / 1e6) }),
       h('td', { class: a.errorType ? 'error' : '' }, a.errorType ? h('strong', { text: a.errorType }) : 'ok',
         a.errorMessage ? h('div', { class: 'error-message', text: a.errorMessage }) : null),
-      h('td', {}, a.logs ? h('pre', { class: 'logs', text: a.logs }) : '')))));
+      // A runtime writes one record per console call, its line breaks as
+      // \r (as on AWS); a page would draw those as spaces.
+      h('td', {}, a.logs ? h('pre', { class: 'logs', text: a.logs.replace(/\r/g, '\n    ') }) : '')))));
 }
 
 function deliveriesTable(ds) {
