@@ -62,6 +62,7 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 			if err != nil {
 				return err
 			}
+			warnPython(cmd.ErrOrStderr(), st, f.python)
 			if err := buildStack(cmd.Context(), st); err != nil {
 				return err
 			}
@@ -119,7 +120,7 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)
 	}
 	for _, fn := range st.Functions {
-		fmt.Fprintf(w, "  function   %s (%s, %s)\n", fn.Name, fn.Runtime, fn.Handler)
+		fmt.Fprintf(w, "  function   %s (%s, %s)%s\n", fn.Name, fn.Runtime, fn.Handler, refusedNote(fn.Function))
 		if d := fn.Async.OnSuccess; d != "" {
 			fmt.Fprintf(w, "               onSuccess -> %s\n", d)
 		}
