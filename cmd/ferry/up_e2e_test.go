@@ -22,6 +22,7 @@ type upProcess struct {
 	lines   []string
 	done    chan struct{}
 	gateway string
+	api     string
 }
 
 func (p *upProcess) output() []string {
@@ -66,10 +67,11 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-func startUp(t *testing.T, bin, dir string) *upProcess {
+func startUp(t *testing.T, bin, dir string, extra ...string) *upProcess {
 	t.Helper()
-	p := &upProcess{done: make(chan struct{}), gateway: freePort(t)}
-	p.cmd = exec.Command(bin, "up", dir, "--api", freePort(t), "--gateway", p.gateway, "--log-level", "error", "--reload-poll", "100ms")
+	p := &upProcess{done: make(chan struct{}), gateway: freePort(t), api: freePort(t)}
+	args := append([]string{"up", dir, "--api", p.api, "--gateway", p.gateway, "--log-level", "error", "--reload-poll", "100ms"}, extra...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
