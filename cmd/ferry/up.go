@@ -46,7 +46,7 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 			if !cmd.Flags().Changed("data") {
 				f.dataDir = filepath.Join(abs, ".ferry")
 			}
-			lo := stack.LoadOptions{Stage: stage, Strict: strict, Options: map[string]string{}}
+			lo := stack.LoadOptions{Stage: stage, Strict: strict, Options: map[string]string{}, Endpoint: stackEndpoint(f.apiAddr)}
 			for _, o := range opts {
 				k, v, ok := strings.Cut(o, "=")
 				if !ok {
