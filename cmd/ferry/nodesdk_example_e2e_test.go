@@ -35,6 +35,11 @@ func TestUpRunsTheNodeSDKExample(t *testing.T) {
 		"analytics": "from the bus, OrderPlaced", "audit": "by async invoke"} {
 		p.waitLine(t, regexp.MustCompile(`^orders-dev-`+fn+` [0-9a-f-]{36} .*\t`+fn+`: order o-42 `+how+`$`), 20*time.Second)
 	}
+	for _, l := range p.output() {
+		if strings.Contains(l, "differs from SQSClient resolved endpoint") {
+			t.Errorf("the queue URL's host is not the functions' endpoint: %s", l)
+		}
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	<-p.done
 }

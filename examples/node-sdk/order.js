@@ -32,23 +32,3 @@ exports.placeOrder = async (event) => {
   console.log('placed order', order.id);
   return { statusCode: 202, body: JSON.stringify({ id: order.id, status: 'placed' }) };
 };
-
-exports.fulfil = async (event) => {
-  for (const record of event.Records) {
-    console.log('fulfil: order', JSON.parse(record.body).id, 'from the queue');
-  }
-};
-
-exports.notify = async (event) => {
-  for (const record of event.Records) {
-    console.log('notify: order', JSON.parse(record.Sns.Message).id, 'from the topic');
-  }
-};
-
-exports.analytics = async (event) => {
-  console.log('analytics: order', event.detail.id, 'from the bus,', event['detail-type']);
-};
-
-exports.audit = async (order) => {
-  console.log('audit: order', order.id, 'by async invoke');
-};
