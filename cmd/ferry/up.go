@@ -98,7 +98,7 @@ events are kept in the data directory (default dir/.ferry) for the next run.`,
 	f.logLevel = "warn"
 	cmd.Flags().Lookup("log-level").DefValue = "warn"
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (${opt:stage}, ${sls:stage}); default the file's or \"dev\"")
-	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys as errors")
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys and functions of runtimes Ferry cannot run as errors")
 	cmd.Flags().StringArrayVar(&opts, "opt", nil, "name=value for ${opt:name} (repeatable)")
 	cmd.Flags().StringArrayVar(&jwks, "jwks", nil, "name=file: the JWKS file holding the keys of the JWT authorizer with this name or issuer URL (repeatable); default: fetched from the issuer")
 	cmd.Flags().DurationVar(&poll, "reload-poll", 500*time.Millisecond, "how often to look for changed function code")
