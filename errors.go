@@ -19,6 +19,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"   // missing or bad credentials
 	ESIGNATURE    = "bad_signature"  // signature does not match
 	ELOOP         = "recursive_loop" // an event chain passed the recursion limit
+	ERUNTIME      = "bad_runtime"    // the function's runtime is one Ferry cannot run
 )
 
 // Error is an error with a code. Err, when set, is the underlying cause:

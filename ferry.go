@@ -111,7 +111,9 @@ func (f *Function) TimeoutOrDefault() time.Duration {
 	return f.Timeout
 }
 
-// Validate checks a function's configuration.
+// Validate checks a function's configuration. A runtime Ferry cannot run
+// (java21, ruby3.3, dotnet8, ...) is valid configuration: such a function is
+// kept, and every invocation of it is refused (see Runnable).
 func (f *Function) Validate() error {
 	if !ValidFunctionName(f.Name) {
 		return Errorf(EINVALID, "function name %q must be 1-64 characters of letters, digits, '-' and '_'", f.Name)
@@ -119,8 +121,8 @@ func (f *Function) Validate() error {
 	if f.Runtime == "" {
 		return Errorf(EINVALID, "function %q: runtime is required", f.Name)
 	}
-	if _, err := RuntimeFamily(f.Runtime); err != nil {
-		return Errorf(EINVALID, "function %q: %s", f.Name, ErrorMessage(err))
+	if !validRuntimeID(f.Runtime) {
+		return Errorf(EINVALID, "function %q: runtime %q is not a runtime identifier", f.Name, f.Runtime)
 	}
 	if f.ReservedConcurrency != nil && *f.ReservedConcurrency < 0 {
 		return Errorf(EINVALID, "function %q: reserved concurrency must be >= 0", f.Name)

@@ -30,3 +30,29 @@ func RuntimeFamily(rt string) (string, error) {
 	}
 	return "", Errorf(EINVALID, "runtime %q is not supported by Ferry (provided, provided.al2, provided.al2023, nodejs18.x and later, python3.9 to python3.13)", rt)
 }
+
+// Runnable returns nil when Ferry runs f's runtime, else an ERUNTIME error
+// naming the function and its runtime. A stack may hold such a function (the
+// others start with a warning); invoking it answers this error.
+func (f *Function) Runnable() error {
+	if _, err := RuntimeFamily(f.Runtime); err != nil {
+		return Errorf(ERUNTIME, "function %s cannot run: %s", f.Name, ErrorMessage(err))
+	}
+	return nil
+}
+
+// validRuntimeID reports whether rt looks like a Lambda runtime identifier
+// (1-64 letters, digits, '.', '-' and '_'), supported or not.
+func validRuntimeID(rt string) bool {
+	if len(rt) == 0 || len(rt) > 64 {
+		return false
+	}
+	for _, r := range rt {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}

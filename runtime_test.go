@@ -1,6 +1,7 @@
 package ferry_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ferry-run/ferry"
@@ -22,8 +23,21 @@ func TestRuntimeFamily(t *testing.T) {
 			t.Errorf("RuntimeFamily(%q): code %q", rt, ferry.ErrorCode(err))
 		}
 	}
-	fn := &ferry.Function{Name: "f", Runtime: "java21"}
-	if err := fn.Validate(); ferry.ErrorCode(err) != ferry.EINVALID {
-		t.Fatalf("a java function validated: %v", err)
+	// A function of a runtime Ferry cannot run is kept, and refused by name when run.
+	for _, rt := range []string{"java21", "ruby3.3", "dotnet8", "go1.x"} {
+		fn := &ferry.Function{Name: "f", Runtime: rt, Handler: "a::b"}
+		if err := fn.Validate(); err != nil {
+			t.Errorf("%s: Validate = %v, want the function kept", rt, err)
+		}
+		err := fn.Runnable()
+		if ferry.ErrorCode(err) != ferry.ERUNTIME || !strings.Contains(err.Error(), `function f cannot run: runtime "`+rt+`" is not supported by Ferry`) {
+			t.Errorf("%s: Runnable = %v, want ERUNTIME naming the runtime", rt, err)
+		}
+	}
+	if err := (&ferry.Function{Name: "f", Runtime: "nodejs20.x"}).Runnable(); err != nil {
+		t.Errorf("nodejs20.x: Runnable = %v", err)
+	}
+	if err := (&ferry.Function{Name: "f", Runtime: "java 21"}).Validate(); ferry.ErrorCode(err) != ferry.EINVALID {
+		t.Errorf("a runtime with a space validated: %v", err)
 	}
 }

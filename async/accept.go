@@ -27,16 +27,24 @@ const (
 // InvokeAsync validates req and stores it durably in the function's async
 // queue. It returns once the event is stored; req.RequestID is set when it
 // was empty. Errors: ENOTFOUND for an unknown function, ETOOLARGE above
-// 1 MiB, EINVALIDJSON for a payload that is not JSON. With req.Dedup, a
-// request id seen in the last ten minutes is accepted again without queueing
-// a second event.
+// 1 MiB, EINVALIDJSON for a payload that is not JSON, ERUNTIME for a function
+// whose runtime Ferry cannot run. With req.Dedup, a request id seen in the
+// last ten minutes is accepted again without queueing a second event; such a
+// request is one of Ferry's own deliveries (topic, bus, destination,
+// schedule) of an event already accepted upstream, so for a function Ferry
+// cannot run it is queued anyway and goes to the function's failure path
+// (OnFailure, dead-letter queue) with the runtime error, never dropped.
 func (e *Engine) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) error {
 	return e.accept(ctx, req, "")
 }
 
 // accept queues req; redriveOf links a redriven event to the original.
 func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf string) error {
-	if _, err := e.opts.Functions.GetFunction(ctx, req.Function); err != nil {
+	fn, err := e.opts.Functions.GetFunction(ctx, req.Function)
+	if err != nil {
+		return err
+	}
+	if err := fn.Runnable(); err != nil && !req.Dedup {
 		return err
 	}
 	payload, err := checkPayload(req.Payload, ferry.MaxAsyncPayload)

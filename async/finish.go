@@ -180,11 +180,15 @@ const maxStoredPayload = 1 << 20
 
 // Invoke runs a synchronous (RequestResponse) invocation and records it in
 // the history. Errors: ENOTFOUND, ETOOLARGE above 6 MiB, EINVALIDJSON,
-// ETHROTTLED when no concurrency is available. A function error is a
+// ETHROTTLED when no concurrency is available, ERUNTIME for a function whose
+// runtime Ferry cannot run. A function error is a
 // Result, not an error.
 func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.Result, error) {
 	fn, err := e.opts.Functions.GetFunction(ctx, req.Function)
 	if err != nil {
+		return nil, err
+	}
+	if err := fn.Runnable(); err != nil {
 		return nil, err
 	}
 	payload, err := checkPayload(req.Payload, ferry.MaxSyncPayload)

@@ -68,6 +68,15 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		e.finish(ctx, msg, md, fn, req, inv, true)
 		return
 	}
+	if rerr := fn.Runnable(); rerr != nil {
+		// A delivery to a function Ferry cannot run goes straight to the
+		// failure path, with the error a Lambda Invoke would answer.
+		e.log.Warn("async: event for a function Ferry cannot run sent to its failure path", "function", name, "requestId", req.RequestID, "err", rerr)
+		inv.Response, inv.StatusCode = mustJSON(ferry.ErrorPayload{ErrorType: "InvalidRuntimeException", ErrorMessage: ferry.ErrorMessage(rerr)}), 502
+		e.decide(inv, ferry.ConditionRetriesExhausted)
+		e.finish(ctx, msg, md, fn, req, inv, true)
+		return
+	}
 	if r := fn.ReservedConcurrency; r != nil && *r == 0 {
 		// Ferry sends an event for a function that may never run straight to
 		// the failure path instead of backing off for its whole max age.

@@ -87,6 +87,13 @@ func (g *Gateway) invokeError(c *call, err error) {
 		g.fail(c, rest, errTooLarge)
 	case ferry.EUNAVAILABLE:
 		g.fail(c, rest, errUnavailable)
+	case ferry.ERUNTIME:
+		// The integration error, saying why: the function's runtime is one
+		// Ferry cannot run (a stack warning said so at start).
+		g.log.Warn("gateway: invoke", "function", c.route.Function, "err", err)
+		e := errIntegration
+		e[0].msg, e[1].msg = ferry.ErrorMessage(err), ferry.ErrorMessage(err)
+		g.fail(c, rest, e)
 	default:
 		g.log.Warn("gateway: invoke", "function", c.route.Function, "err", err)
 		g.fail(c, rest, errIntegration)

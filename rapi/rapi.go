@@ -80,9 +80,12 @@ func ErrInvalidState(msg string) *Error {
 
 // ErrorBody is the JSON error document of the Runtime API.
 type ErrorBody struct {
-	ErrorMessage string          `json:"errorMessage"`
-	ErrorType    string          `json:"errorType"`
-	StackTrace   json.RawMessage `json:"stackTrace,omitempty"`
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+	// RequestID is kept when the runtime sends it (AWS's Python runtime
+	// does, "" for an init error), so callers see the document as on AWS.
+	RequestID  *string         `json:"requestId,omitempty"`
+	StackTrace json.RawMessage `json:"stackTrace,omitempty"`
 	// Trace is the Node.js runtime's stack: its lines, "Error: message" first.
 	Trace json.RawMessage `json:"trace,omitempty"`
 }

@@ -52,10 +52,6 @@ func TestLoadErrors(t *testing.T) {
 			`:6:8: Fn::GetAtt Q.Unknown: unknown attribute "Unknown" of a AWS::SQS::Queue`},
 		{"sub missing", "serverless.yml", slsHead + "  environment:\n    A: !Sub '${Nope.Arn}'\n", `Fn::GetAtt Nope.Arn: no such resource`},
 		{"unknown intrinsic", "serverless.yml", slsHead + "  environment:\n    A: !FindInMap [a, b, c]\n", `intrinsic function Fn::FindInMap is not supported`},
-		{"unsupported runtime", "serverless.yml", slsHead + "functions:\n  f:\n    handler: h\n    runtime: ruby3.3\n",
-			`:8:14: functions.f.runtime: runtime "ruby3.3" is not supported by Ferry`},
-		{"unsupported provider runtime", "serverless.yml", "service: s\nprovider:\n  name: aws\n  runtime: java21\nfunctions:\n  f:\n    handler: h\n",
-			`:4:12: provider.runtime: runtime "java21" is not supported by Ferry`},
 		{"retry range", "serverless.yml", slsHead + "functions:\n  f:\n    handler: h\n    maximumRetryAttempts: 3\n", `:8:27: functions.f.maximumRetryAttempts must be between 0 and 2, got 3`},
 		{"event age range", "serverless.yml", slsHead + "functions:\n  f:\n    handler: h\n    maximumEventAge: 30\n", `:8:22: functions.f.maximumEventAge must be between 60 and 21600, got 30`},
 		{"batch size range", "serverless.yml", slsHead + "functions:\n  f:\n    handler: h\n    events:\n      - sqs:\n          arn: arn:aws:sqs:us-east-1:000000000000:q\n          batchSize: 0\n",
@@ -117,7 +113,7 @@ func TestWarningsAndStrict(t *testing.T) {
 	opts := setup(t)
 	opts.Strict = true
 	_, _, err = stack.LoadFile(p, opts)
-	if err == nil || !strings.Contains(err.Error(), "strict mode: 3 unsupported keys") || !strings.Contains(err.Error(), "provider.vpc") {
+	if err == nil || !strings.Contains(err.Error(), "strict mode: 3 unsupported keys or runtimes") || !strings.Contains(err.Error(), "provider.vpc") {
 		t.Errorf("strict: err = %v, want the 3 warnings as an error", err)
 	}
 }

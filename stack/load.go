@@ -124,7 +124,7 @@ func load(path, dir string, data []byte, opts LoadOptions) (st *Stack, warns []W
 		for i, w := range l.warns {
 			msgs[i] = w.String()
 		}
-		return nil, l.warns, ferry.Errorf(ferry.EINVALID, "strict mode: %d unsupported keys:\n%s", len(l.warns), strings.Join(msgs, "\n"))
+		return nil, l.warns, ferry.Errorf(ferry.EINVALID, "strict mode: %d unsupported keys or runtimes:\n%s", len(l.warns), strings.Join(msgs, "\n"))
 	}
 	return st, l.warns, nil
 }
@@ -172,6 +172,12 @@ func (l *loader) warn(n *yaml.Node, key, format string, args ...any) {
 		w.Line, w.Column = n.Line, n.Column
 	}
 	l.warns = append(l.warns, w)
+}
+
+// refuse records a value Ferry keeps but will not run (a function's runtime).
+func (l *loader) refuse(n *yaml.Node, key, format string, args ...any) {
+	l.warn(n, key, format, args...)
+	l.warns[len(l.warns)-1].Refused = true
 }
 
 // step counts work and stops a document that explodes (alias bombs).

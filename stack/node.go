@@ -269,12 +269,20 @@ func (l *loader) json(n *yaml.Node, path string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// runtime evaluates a function's runtime and refuses, at its position, one
-// Ferry cannot run.
-func (l *loader) runtime(n *yaml.Node, path string) string {
+// runtime evaluates the runtime of function fn. One Ferry cannot run (java*,
+// ruby*, dotnet*, ...) is kept and reported, at its position, as a refused
+// function: the others start, invoking this one answers a clear error, and
+// --strict makes it an error.
+func (l *loader) runtime(n *yaml.Node, path, fn string) string {
 	rt := l.str(n, path)
 	if _, err := ferry.RuntimeFamily(rt); err != nil {
-		l.fail(n, "%s: %s", path, ferry.ErrorMessage(err))
+		l.refuse(n, path, "function %s will not run: %s; the other functions start, and invoking this one answers InvalidRuntimeException", fn, ferry.ErrorMessage(err))
 	}
 	return rt
+}
+
+// runnable reports whether Ferry runs runtime rt.
+func runnable(rt string) bool {
+	_, err := ferry.RuntimeFamily(rt)
+	return err == nil
 }

@@ -91,7 +91,7 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 	f := Function{Key: r.id, LogicalID: r.id}
 	f.Name = l.nameOf(r, r.node)
 	if v, p := pick("Runtime"); v != nil {
-		f.Runtime = l.runtime(v, p)
+		f.Runtime = l.runtime(v, p, f.Name)
 	} else {
 		l.fail(r.node, "%s: Runtime is required", pp)
 	}
@@ -114,11 +114,17 @@ func (l *loader) samFunction(r *resource, globals *yaml.Node) {
 		}
 		f.CodeDir = filepath.Join(l.dir, filepath.FromSlash(uri))
 		if fi, err := os.Stat(f.CodeDir); err != nil || !fi.IsDir() {
-			l.fail(v, "%s: folder %q does not exist", p, uri)
+			if runnable(f.Runtime) {
+				l.fail(v, "%s: folder %q does not exist", p, uri)
+			}
+			f.CodeDir = l.dir // a refused function's artifact (a .jar, a .zip) is never run
 		}
 	}
 	arch, _ := pick("Architectures")
-	l.samBuild(r, &f, arch)
+	if runnable(f.Runtime) {
+		// A refused function is not built (maven, gradle, dotnet, ...).
+		l.samBuild(r, &f, arch)
+	}
 	f.Memory = ferry.DefaultMemoryMB
 	if v, p := pick("MemorySize"); v != nil {
 		f.Memory = l.int(v, p, 128, 10240)

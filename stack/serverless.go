@@ -232,7 +232,7 @@ func (l *loader) slsFunction(sf *slsFunc, fns []*slsFunc, provider, httpAPI *yam
 		return mapGet(provider, key), "provider." + key
 	}
 	if v, p := pick("runtime"); v != nil {
-		f.Runtime = l.runtime(v, p)
+		f.Runtime = l.runtime(v, p, f.Name)
 	} else {
 		l.fail(n, "%s: runtime is required (in the function or in provider)", path)
 	}

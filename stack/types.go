@@ -54,9 +54,15 @@ type Warning struct {
 	Column  int    `json:"column"`
 	Key     string `json:"key"`
 	Message string `json:"message"`
+	// Refused marks a function Ferry keeps but will not run (its runtime),
+	// rather than an ignored key.
+	Refused bool `json:"refused,omitempty"`
 }
 
 func (w Warning) String() string {
+	if w.Refused {
+		return fmt.Sprintf("%s:%d:%d: %s: %s", w.File, w.Line, w.Column, w.Key, w.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: unsupported key %q: %s", w.File, w.Line, w.Column, w.Key, w.Message)
 }
 

@@ -37,6 +37,9 @@ var errorTable = map[string]wireError{
 	ferry.ETHROTTLED:   {http.StatusTooManyRequests, "TooManyRequestsException"},
 	ferry.EUNAVAILABLE: {http.StatusServiceUnavailable, "ServiceException"},
 	ferry.ELOOP:        {http.StatusBadRequest, "RecursiveInvocationException"},
+	// Invoke of a function whose runtime Ferry cannot run, as Lambda answers
+	// an invoke of a deprecated runtime.
+	ferry.ERUNTIME: {http.StatusBadGateway, "InvalidRuntimeException"},
 }
 
 // defaultError is what any other code (EINTERNAL, or an error without one)

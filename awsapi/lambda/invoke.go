@@ -107,6 +107,10 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(hdrRequestID, req.RequestID)
 	switch in.Type {
 	case ferry.InvokeDryRun:
+		if err := fn.Runnable(); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case ferry.InvokeEvent:
 		if err := a.async.InvokeAsync(r.Context(), req); err != nil {

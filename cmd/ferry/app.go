@@ -60,6 +60,8 @@ type Config struct {
 	ClockScale float64
 	Realm      ferry.Realm
 	NodeBinary string
+	// PythonBinary runs python3.* functions (default $FERRY_PYTHON, else python3).
+	PythonBinary string
 	// IdleTimeout reaps function instances idle this long.
 	IdleTimeout time.Duration
 	// OTLPEndpoint, when set, receives every finished invocation as an
@@ -203,7 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pyBinary := pythonBinary(cfg.Logger)
+	pyBinary := pythonBinary(cfg.PythonBinary, cfg.Logger)
 	log := cfg.Logger
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * cfg.ClockScale) }
 

@@ -74,6 +74,7 @@ func TestUpBuildsTheSAMGoExample(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(cache, "HelloFunction-*", "bootstrap")); len(m) != 1 {
 		t.Fatalf("no cached artifact: %v", m)
 	}
+	samGoDestination(t, p)
 
 	main := filepath.Join(dir, "hello", "main.go")
 	src, _ := os.ReadFile(main)

@@ -52,6 +52,7 @@ type serverFlags struct {
 	shutdown    time.Duration
 	ackWait     time.Duration
 	replicas    int
+	python      string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -76,6 +77,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.natsAuth.register(fs)
 	f.registerEngine(fs)
 	f.registerCluster(fs)
+	f.registerPython(fs)
 	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
@@ -112,7 +114,7 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait, Replicas: f.replicas,
+		AsyncAckWait: f.ackWait, Replicas: f.replicas, PythonBinary: f.python,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }

@@ -53,7 +53,7 @@ stack folder. A data directory inside the stack folder gets a .gitignore so it i
 			if err := ignoreDataDir(abs, f.dataDir); err != nil {
 				return err
 			}
-			lo := stack.LoadOptions{Stage: stage, Strict: strict, Options: map[string]string{}}
+			lo := stack.LoadOptions{Stage: stage, Strict: strict, Options: map[string]string{}, Endpoint: stackEndpoint(f.apiAddr)}
 			for _, o := range opts {
 				k, v, ok := strings.Cut(o, "=")
 				if !ok {
@@ -69,6 +69,7 @@ stack folder. A data directory inside the stack folder gets a .gitignore so it i
 			if err != nil {
 				return err
 			}
+			warnPython(cmd.ErrOrStderr(), st, f.python)
 			if err := buildStack(cmd.Context(), st); err != nil {
 				return err
 			}
@@ -107,7 +108,7 @@ stack folder. A data directory inside the stack folder gets a .gitignore so it i
 	f.logLevel = "warn"
 	cmd.Flags().Lookup("log-level").DefValue = "warn"
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (${opt:stage}, ${sls:stage}); default the file's or \"dev\"")
-	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys as errors")
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat unsupported keys and functions of runtimes Ferry cannot run as errors")
 	cmd.Flags().StringArrayVar(&opts, "opt", nil, "name=value for ${opt:name} (repeatable)")
 	cmd.Flags().StringArrayVar(&jwks, "jwks", nil, "name=file: the JWKS file holding the keys of the JWT authorizer with this name or issuer URL (repeatable); default: fetched from the issuer")
 	cmd.Flags().DurationVar(&poll, "reload-poll", 500*time.Millisecond, "how often to look for changed function code")
@@ -134,7 +135,7 @@ func printStack(w io.Writer, m *Main, st *stack.Stack) {
 		fmt.Fprintf(w, "  api key    %s: %s\n", k.Name, k.Value)
 	}
 	for _, fn := range st.Functions {
-		fmt.Fprintf(w, "  function   %s (%s, %s)\n", fn.Name, fn.Runtime, fn.Handler)
+		fmt.Fprintf(w, "  function   %s (%s, %s)%s\n", fn.Name, fn.Runtime, fn.Handler, refusedNote(fn.Function))
 		if d := fn.Async.OnSuccess; d != "" {
 			fmt.Fprintf(w, "               onSuccess -> %s\n", d)
 		}

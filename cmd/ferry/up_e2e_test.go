@@ -22,6 +22,7 @@ type upProcess struct {
 	lines   []string
 	done    chan struct{}
 	gateway string
+	api     string
 }
 
 func (p *upProcess) output() []string {
@@ -66,16 +67,20 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-// startUp starts `ferry up dir`, its state directory (where it keeps the
-// stack's data) the first of state, else a fresh one.
-func startUp(t *testing.T, bin, dir string, state ...string) *upProcess {
+// startUp starts `ferry up dir` with extra flags and a fresh state
+// directory (where it keeps the stack's data).
+func startUp(t *testing.T, bin, dir string, extra ...string) *upProcess {
 	t.Helper()
-	p := &upProcess{done: make(chan struct{}), gateway: freePort(t)}
-	p.cmd = exec.Command(bin, "up", dir, "--api", freePort(t), "--gateway", p.gateway, "--log-level", "error", "--reload-poll", "100ms")
-	if len(state) == 0 {
-		state = []string{t.TempDir()}
-	}
-	p.cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state[0])
+	return startUpIn(t, bin, dir, t.TempDir(), extra...)
+}
+
+// startUpIn starts `ferry up dir` with state as its state directory.
+func startUpIn(t *testing.T, bin, dir, state string, extra ...string) *upProcess {
+	t.Helper()
+	p := &upProcess{done: make(chan struct{}), gateway: freePort(t), api: freePort(t)}
+	args := append([]string{"up", dir, "--api", p.api, "--gateway", p.gateway, "--log-level", "error", "--reload-poll", "100ms"}, extra...)
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -49,7 +49,7 @@ func TestUpKeepsStateOutsideTheProject(t *testing.T) {
 	copyDir(t, "../../examples/payments", dir)
 	before := dirNames(t, dir)
 
-	p := startUp(t, bin, dir, state)
+	p := startUpIn(t, bin, dir, state)
 	p.waitLine(t, regexp.MustCompile(`is up`), 60*time.Second)
 	api := p.waitLine(t, regexp.MustCompile(`AWS APIs +(http://\S+)`), time.Second)[1]
 	data := p.waitLine(t, regexp.MustCompile(`^  data +(\S+)$`), time.Second)[1]
@@ -68,7 +68,7 @@ func TestUpKeepsStateOutsideTheProject(t *testing.T) {
 		t.Fatalf("the receipt key is not in the data dir: %v", err)
 	}
 
-	p = startUp(t, bin, dir, state)
+	p = startUpIn(t, bin, dir, state)
 	p.waitLine(t, regexp.MustCompile(`is up`), 60*time.Second)
 	p.waitLine(t, regexp.MustCompile(`^  data +`+regexp.QuoteMeta(data)+`$`), time.Second)
 	p.waitLine(t, regexp.MustCompile(`^  paused +payments-dev-processPayment: async events are accepted and kept, not run`), time.Second)

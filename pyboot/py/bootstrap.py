@@ -31,21 +31,50 @@ def _call(method, path, body=None, headers=None):
 
 
 def _stack(exc):
-    # Like AWS's runtime, the bootstrap's own frames are left out.
+    # Like AWS's runtime, the leading frames of the bootstrap itself are left
+    # out (all of them stay when no other frame exists).
     frames = traceback.extract_tb(exc.__traceback__)
-    while frames and frames[0].filename == __file__:
-        frames = frames[1:]
-    return traceback.format_list(frames)
+    for i, f in enumerate(frames):
+        if "/bootstrap.py" not in f.filename:
+            frames = frames[i:]
+            break
+    # As tuples, like awslambdaric: no column markers (^^^) on Python 3.11+.
+    return traceback.format_list([(f.filename, f.lineno, f.name, f.line) for f in frames])
 
 
-def _error_doc(exc, error_type=None, request_id=None):
-    doc = {
-        "errorMessage": str(exc),
-        "errorType": error_type or type(exc).__name__,
-        "requestId": request_id or "",
-        "stackTrace": _stack(exc),
+def _make_error(message, error_type, stack_trace, request_id=None):
+    # The document AWS's Python runtime (awslambdaric) posts, keys in its order.
+    return {
+        "errorMessage": message or "",
+        "errorType": error_type or "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace or [],
     }
-    return doc
+
+
+def _error_doc(exc, request_id=None):
+    if isinstance(exc, _Fault):
+        return _make_error(str(exc), exc.error_type, exc.trace, request_id)
+    return _make_error(str(exc), type(exc).__name__, _stack(exc), request_id)
+
+
+def _log_error(doc):
+    # awslambdaric's text format: one record, lines joined by CR, indents as
+    # no-break spaces.
+    line = "[ERROR]"
+    if doc["errorType"]:
+        line += " " + doc["errorType"]
+    if doc["errorMessage"]:
+        if doc["errorType"]:
+            line += ":"
+        line += " " + doc["errorMessage"]
+    lines = [line, "Traceback (most recent call last):"]
+    for element in doc["stackTrace"]:
+        for l in element.splitlines() or [""]:
+            n = len(l) - len(l.lstrip(" "))
+            lines.append("\u00a0" * n + l[n:])
+    sys.stdout.write("\r".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 def _post_error(path, doc):
@@ -97,27 +126,33 @@ def _load(handler_name):
     root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     paths = [root, "/opt/python", "/opt/python/lib/python%d.%d/site-packages" % sys.version_info[:2]]
     sys.path[0:0] = [p for p in paths if p not in sys.path]
-    mod_name, _, fn_name = handler_name.rpartition(".")
-    if not mod_name or not fn_name:
-        raise _InitError("Runtime.MalformedHandlerName", "Bad handler '%s': not enough values to unpack" % handler_name)
-    mod_name = mod_name.replace("/", ".")
     try:
-        mod = importlib.import_module(mod_name)
-    except SyntaxError as e:
-        raise _InitError("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (mod_name, e), e)
+        mod_name, fn_name = handler_name.rsplit(".", 1)
+    except ValueError as e:
+        raise _Fault("Runtime.MalformedHandlerName", "Bad handler '%s': %s" % (handler_name, e))
+    try:
+        if mod_name.split(".")[0] in sys.builtin_module_names:
+            raise _Fault("Runtime.BuiltInModuleConflict", "Cannot use built-in module %s as a handler module" % mod_name)
+        mod = importlib.import_module(mod_name.replace("/", "."))
     except ImportError as e:
-        raise _InitError("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (mod_name, e), e)
-    fn = getattr(mod, fn_name, None)
-    if fn is None:
-        raise _InitError("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (fn_name, mod_name))
-    return fn
+        raise _Fault("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (mod_name, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise _Fault("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (mod_name, e), trace)
+    try:
+        return getattr(mod, fn_name)
+    except AttributeError:
+        raise _Fault("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (fn_name, mod_name))
 
 
-class _InitError(Exception):
-    def __init__(self, error_type, message, cause=None):
+class _Fault(Exception):
+    """An error of the runtime itself (awslambdaric's FaultException): its
+    type is a Runtime.* name and its stack trace is given, not the Python one."""
+
+    def __init__(self, error_type, message, trace=None):
         super().__init__(message)
         self.error_type = error_type
-        self.cause = cause
+        self.trace = trace
 
 
 def main():
@@ -127,16 +162,9 @@ def main():
     _setup_logging()
     try:
         handler = _load(os.environ.get("_HANDLER", ""))
-    except _InitError as e:
-        doc = {"errorMessage": str(e), "errorType": e.error_type, "requestId": "", "stackTrace": []}
-        if e.cause is not None:
-            doc["stackTrace"] = traceback.format_list(traceback.extract_tb(e.cause.__traceback__))
-        print("[ERROR] %s: %s" % (e.error_type, e), flush=True)
-        _post_error("/init/error", doc)
-        sys.exit(1)
     except Exception as e:
         doc = _error_doc(e)
-        print("[ERROR] %s: %s" % (doc["errorType"], e), flush=True)
+        _log_error(doc)
         _post_error("/init/error", doc)
         sys.exit(1)
     while True:
@@ -147,23 +175,37 @@ def main():
         rid = resp.getheader("Lambda-Runtime-Aws-Request-Id")
         _request_id = rid
         deadline = int(resp.getheader("Lambda-Runtime-Deadline-Ms") or "0")
-        cc = resp.getheader("Lambda-Runtime-Client-Context")
-        ident = resp.getheader("Lambda-Runtime-Cognito-Identity")
-        ctx = LambdaContext(rid, deadline, resp.getheader("Lambda-Runtime-Invoked-Function-Arn") or "",
-                            json.loads(cc) if cc else None, json.loads(ident) if ident else None)
         try:
-            event = json.loads(body) if body else None
+            cc = resp.getheader("Lambda-Runtime-Client-Context")
+            ident = resp.getheader("Lambda-Runtime-Cognito-Identity")
+            ctx = LambdaContext(rid, deadline, resp.getheader("Lambda-Runtime-Invoked-Function-Arn") or "",
+                                _header_json(cc, "Client Context"), _header_json(ident, "Cognito Identity"))
+            try:
+                event = json.loads(body) if body else None
+            except Exception as e:
+                raise _Fault("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e)
             result = handler(event, ctx)
-            out = json.dumps(result).encode()
+            try:
+                out = json.dumps(result).encode()
+            except Exception as e:
+                raise _Fault("Runtime.MarshalError", "Unable to marshal response: %s" % e)
         except Exception as e:
             doc = _error_doc(e, request_id=rid)
-            sys.stdout.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
-            sys.stdout.flush()
+            _log_error(doc)
             _post_error("/invocation/%s/error" % rid, doc)
             continue
         finally:
             sys.stdout.flush()
         _call("POST", "/invocation/%s/response" % rid, out, {"Content-Type": "application/json"})
+
+
+def _header_json(value, name):
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except Exception as e:
+        raise _Fault("Runtime.LambdaContextUnmarshalError", "Unable to parse %s JSON: %s" % (name, e))
 
 
 if __name__ == "__main__":
