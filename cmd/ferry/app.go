@@ -90,6 +90,8 @@ type Config struct {
 	NATSConfig string
 	// Replicas of every store Ferry creates (0: auto, see natsjs.Config).
 	Replicas int
+	// NodeName names this server in a cluster; default see nodeName.
+	NodeName string
 	Logger   *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
@@ -195,6 +197,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.NodeName, err = nodeName(cfg.DataDir, cfg.NodeName); err != nil {
+		return err
+	}
+	m.Config.NodeName = cfg.NodeName
 	bootstrap, err := nodeboot.Install(filepath.Join(cfg.DataDir, "runtime"))
 	if err != nil {
 		return err
@@ -253,7 +259,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Triggers = trigger.New(m.Engine, trigger.Options{
 		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
 	})
-	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale})
+	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale, Node: cfg.NodeName})
 	m.Lambda = lambdaapi.New(lambdaapi.Config{
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
