@@ -139,6 +139,7 @@ type Main struct {
 	mu         sync.Mutex
 	routeTable []gateway.Route
 	totals     *totals
+	shared     *sharedRoutes
 	api        *http.Server
 	apiLn      net.Listener
 	started    []lifecycle
@@ -276,7 +277,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
 
-	m.totals = newTotals(m.Engine, m.Async.Stats(), 0, log)
+	m.shared = &sharedRoutes{m: m}
+	m.totals = newTotals(m.Engine, cfg.NodeName, m.Async.Stats(), 0, log)
 	parts := []lifecycle{
 		{"engine", m.Engine.Start, m.Engine.Stop},
 		{"metric totals", m.totals.Start, m.totals.Stop},
@@ -292,6 +294,7 @@ func (m *Main) Run(ctx context.Context) error {
 		{"triggers", m.Triggers.Start, m.Triggers.Stop},
 		{"schedules", m.Schedules.Start, m.Schedules.Stop},
 		{"gateway", m.Gateway.Start, m.Gateway.Stop},
+		{"shared routes", m.shared.Start, m.shared.Stop},
 		{"api", m.startAPI, m.stopAPI},
 	}
 	if m.OTLP != nil {
@@ -342,6 +345,9 @@ func (m *Main) setRoutes(routes []gateway.Route) error {
 	m.mu.Lock()
 	m.routeTable = routes
 	m.mu.Unlock()
+	if m.shared != nil {
+		return m.shared.publish(routes)
+	}
 	return nil
 }
 
