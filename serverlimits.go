@@ -30,7 +30,8 @@ type ServerLimits struct {
 	// IdleTimeout closes a keep-alive connection idle this long; default 2 min.
 	IdleTimeout time.Duration
 	// MaxConnections is how many connections are served at once; further
-	// ones wait in the kernel's backlog until one closes, holding no file
+	// ones wait in the kernel's backlog until one closes (the longest idle
+	// keep-alive connection is closed to make room), holding no file
 	// descriptor. Default 1024.
 	MaxConnections int
 }
@@ -62,17 +63,23 @@ func (l ServerLimits) Validate() error {
 }
 
 // Server returns an http.Server for h with l's timeouts (defaults filled).
+// Served on l's Listener, it tells the listener which connections sit idle
+// between keep-alive requests.
 func (l ServerLimits) Server(h http.Handler) *http.Server {
 	l = l.WithDefaults()
 	return &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeaderTimeout,
-		ReadTimeout: l.ReadTimeout, IdleTimeout: l.IdleTimeout}
+		ReadTimeout: l.ReadTimeout, IdleTimeout: l.IdleTimeout, ConnState: trackIdle}
 }
 
 // Listener wraps ln so that at most l.MaxConnections (default filled) of
-// its connections are open at once.
+// its connections are open at once. When all are taken and a new one is
+// waiting, the connection idle the longest between keep-alive requests is
+// closed to make room (as its idle timeout would later): clients that
+// leave connections open cannot starve new ones.
 func (l ServerLimits) Listener(ln net.Listener) net.Listener {
 	n := l.WithDefaults().MaxConnections
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{}),
+		idle: map[*limitConn]time.Time{}, wentIdle: make(chan struct{}, 1)}
 }
 
 // limitListener accepts a connection only when one of its slots is free; a
@@ -82,20 +89,81 @@ type limitListener struct {
 	slots     chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+
+	mu       sync.Mutex
+	idle     map[*limitConn]time.Time // connections idle between requests, since when
+	wentIdle chan struct{}            // a connection went idle
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+	if err := l.acquire(); err != nil {
+		return nil, err
 	}
 	c, err := l.Listener.Accept()
 	if err != nil {
 		<-l.slots
 		return nil, err
 	}
-	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+	return &limitConn{Conn: c, l: l}, nil
+}
+
+// acquire takes a slot, closing idle connections to free one while all are
+// taken.
+func (l *limitListener) acquire() error {
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		case <-l.done:
+			return net.ErrClosed
+		default:
+		}
+		if l.closeOldestIdle() {
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		case <-l.done:
+			return net.ErrClosed
+		case <-l.wentIdle:
+		}
+	}
+}
+
+// closeOldestIdle closes the connection idle the longest; false when none is.
+func (l *limitListener) closeOldestIdle() bool {
+	l.mu.Lock()
+	var oldest *limitConn
+	var since time.Time
+	for c, t := range l.idle {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	delete(l.idle, oldest)
+	l.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	_ = oldest.Close()
+	return true
+}
+
+func (l *limitListener) setIdle(c *limitConn, idle bool) {
+	l.mu.Lock()
+	if idle {
+		l.idle[c] = time.Now()
+	} else {
+		delete(l.idle, c)
+	}
+	l.mu.Unlock()
+	if idle {
+		select {
+		case l.wentIdle <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (l *limitListener) Close() error {
@@ -103,15 +171,26 @@ func (l *limitListener) Close() error {
 	return l.Listener.Close()
 }
 
+// trackIdle is the server's ConnState hook: it keeps each limitConn's
+// listener informed of whether the connection is idle.
+func trackIdle(c net.Conn, s http.ConnState) {
+	if lc, ok := c.(*limitConn); ok {
+		lc.l.setIdle(lc, s == http.StateIdle)
+	}
+}
+
 // limitConn gives back its listener's slot on its first Close.
 type limitConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	l    *limitListener
+	once sync.Once
 }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		c.l.setIdle(c, false)
+		<-c.l.slots
+	})
 	return err
 }

@@ -115,8 +115,9 @@ func TestServerLimitsConnectionCap(t *testing.T) {
 	held := make([]net.Conn, max)
 	for i := range held {
 		held[i] = dial(t, addr)
-		if resp := get(t, held[i], bufio.NewReader(held[i])); resp.StatusCode != http.StatusOK {
-			t.Fatalf("connection %d: got %d", i, resp.StatusCode)
+		// A request in progress: the connection is busy, not idle.
+		if _, err := io.WriteString(held[i], "GET / HTTP/1.1\r\nHost: ferry\r\n"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	// Beyond the cap a connection waits: its request is not answered.
@@ -149,6 +150,38 @@ func TestServerLimitsConnectionCap(t *testing.T) {
 			t.Fatalf("after the cap: got %d", resp.StatusCode)
 		}
 		c.Close()
+	}
+}
+
+// TestServerLimitsIdleMakeRoom fills the cap with keep-alive connections
+// left idle (as SDK clients that are made and dropped leave them): a new
+// connection is served at once, by closing the one idle the longest, not
+// after the idle timeout.
+func TestServerLimitsIdleMakeRoom(t *testing.T) {
+	t.Parallel()
+	const max = 3
+	addr := serveLimited(t, ferry.ServerLimits{MaxConnections: max, IdleTimeout: time.Minute})
+	held := make([]net.Conn, max)
+	for i := range held {
+		held[i] = dial(t, addr)
+		if resp := get(t, held[i], bufio.NewReader(held[i])); resp.StatusCode != http.StatusOK {
+			t.Fatalf("connection %d: got %d", i, resp.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond) // idle since different times
+	}
+	for i := range 2 * max {
+		c := dial(t, addr)
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		if resp := get(t, c, bufio.NewReader(c)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("new connection %d: got %d", i, resp.StatusCode)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("new connection %d waited %s for a slot held by idle connections", i, d)
+		}
+	}
+	if closed, _ := closedWithin(t, held[0], time.Second); !closed {
+		t.Error("the connection idle the longest was not the one closed")
 	}
 }
 

@@ -117,13 +117,13 @@ func (e *Engine) Resume(ctx context.Context, function string) error {
 }
 
 func (e *Engine) pause(ctx context.Context, function string, until time.Time) error {
-	if _, err := e.opts.Functions.GetFunction(ctx, function); err != nil {
+	fn, err := e.opts.Functions.GetFunction(ctx, function)
+	if err != nil {
 		return err
 	}
-	if _, err := e.consumer(ctx, function); err != nil {
+	if _, err := e.consumer(ctx, function, maxAckPending(fn)); err != nil {
 		return fmt.Errorf("async: pause/resume %s: %w", function, err)
 	}
-	var err error
 	if until.IsZero() {
 		_, err = e.js.ResumeConsumer(ctx, StreamName, consumerName(function))
 	} else {

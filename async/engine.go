@@ -301,7 +301,7 @@ func (e *Engine) refetch() {
 	}
 	for name, w := range e.workers {
 		w.stopFetching()
-		nw := newWorker(e, name, w.par)
+		nw := newWorker(e, name, w.par, w.pending)
 		e.workers[name] = nw
 		e.wg.Add(1)
 		go func() {
@@ -324,7 +324,7 @@ func (e *Engine) FunctionChanged(name string, fn *ferry.Function) {
 		return
 	}
 	w := e.workers[name]
-	if fn != nil && w != nil && w.par == e.parallelism(fn) {
+	if fn != nil && w != nil && w.par == e.parallelism(fn) && w.pending == maxAckPending(fn) {
 		e.mu.Unlock()
 		return
 	}
@@ -378,7 +378,7 @@ func (e *Engine) parallelism(fn *ferry.Function) int {
 }
 
 func (e *Engine) startWorkerLocked(fn *ferry.Function) {
-	w := newWorker(e, fn.Name, e.parallelism(fn))
+	w := newWorker(e, fn.Name, e.parallelism(fn), maxAckPending(fn))
 	e.workers[fn.Name] = w
 	e.wg.Add(1)
 	go func() {

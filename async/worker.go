@@ -7,22 +7,42 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ferry-run/ferry"
 	"github.com/ferry-run/ferry/natsjs"
 )
 
-// worker pulls one function's events, at most par at a time.
+// worker pulls one function's events, at most par at a time on this node
+// and at most pending at a time across the cluster.
 type worker struct {
-	e    *Engine
-	name string
-	par  int
+	e       *Engine
+	name    string
+	par     int
+	pending int
 
 	fetchCtx context.Context
 	stop     context.CancelFunc
 }
 
-func newWorker(e *Engine, name string, par int) *worker {
+func newWorker(e *Engine, name string, par, pending int) *worker {
 	ctx, cancel := context.WithCancel(e.runCtx)
-	return &worker{e: e, name: name, par: par, fetchCtx: ctx, stop: cancel}
+	return &worker{e: e, name: name, par: par, pending: pending, fetchCtx: ctx, stop: cancel}
+}
+
+// defaultMaxAckPending is the consumer's cap on events handed out and not
+// yet finished, across every node, for a function without reserved
+// concurrency.
+const defaultMaxAckPending = 10000
+
+// maxAckPending is the cap on fn's events in flight across the cluster:
+// its reserved concurrency when it has one. All nodes pull from the one
+// durable consumer, so JetStream holds the cap cluster-wide. An event
+// waiting for a retry (NakWithDelay) keeps its place in the count until it
+// is redelivered.
+func maxAckPending(fn *ferry.Function) int {
+	if r := fn.ReservedConcurrency; r != nil && *r > 0 {
+		return *r
+	}
+	return defaultMaxAckPending
 }
 
 // stopFetching ends the fetch loop; running invocations continue under the
@@ -30,10 +50,19 @@ func newWorker(e *Engine, name string, par int) *worker {
 func (w *worker) stopFetching() { w.stop() }
 
 // consumer opens the function's durable consumer, creating it the first
-// time. An existing one is kept as it is, so a pause survives restarts.
-func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consumer, error) {
+// time. An existing one is kept as it is (so a pause survives restarts),
+// except for its MaxAckPending, set to pending.
+func (e *Engine) consumer(ctx context.Context, function string, pending int) (jetstream.Consumer, error) {
 	c, err := e.stream.Consumer(ctx, consumerName(function))
-	if err == nil || !natsjs.IsNotFound(err) {
+	if err == nil {
+		cfg := c.CachedInfo().Config
+		if cfg.MaxAckPending == pending {
+			return c, nil
+		}
+		cfg.MaxAckPending = pending
+		return e.stream.UpdateConsumer(ctx, cfg)
+	}
+	if !natsjs.IsNotFound(err) {
 		return c, err
 	}
 	return e.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
@@ -42,7 +71,7 @@ func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consu
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       e.opts.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 10000,
+		MaxAckPending: pending,
 	})
 }
 
@@ -55,7 +84,7 @@ func (w *worker) run() {
 	var cons jetstream.Consumer
 	for {
 		var err error
-		if cons, err = w.e.consumer(w.fetchCtx, w.name); err == nil {
+		if cons, err = w.e.consumer(w.fetchCtx, w.name, w.pending); err == nil {
 			break
 		}
 		if w.fetchCtx.Err() != nil {

@@ -2,7 +2,9 @@
 // CloudWatch metrics (Invocations, Errors, Throttles, Duration,
 // ConcurrentExecutions, AsyncEventsReceived, AsyncEventAge,
 // AsyncEventsDropped, DestinationDeliveryFailures, DeadLetterErrors) with a
-// function label, plus queue depths with a queue label.
+// function label, plus queue depths with a queue label. On a cluster every
+// series carries the server's node label, and ferry_cluster_<name> series
+// give the counters summed over every node.
 package metrics
 
 import (
@@ -36,6 +38,14 @@ type Source struct {
 	Functions func(ctx context.Context) []string
 	Counters  func(function string) FunctionCounters
 	Queues    func(ctx context.Context) []QueueDepth
+
+	// Node, when set (a server in a cluster), labels every series of this
+	// server node="<Node>".
+	Node string
+	// Cluster, when set, returns the cluster's totals per function (every
+	// node's counters summed), served as ferry_cluster_<name>{function}
+	// without a node label.
+	Cluster func(ctx context.Context) map[string]FunctionCounters
 }
 
 // Registry holds the metrics and serves them.
@@ -58,8 +68,15 @@ func New(src Source) *Registry {
 			Buckets: []float64{1, 5, 10, 50, 100, 500, 1000, 5000, 60000, 120000, 600000, 3600000, 21600000},
 		}, []string{"function"}),
 	}
-	r.reg.MustRegister(r.duration, r.age, &collector{src: src},
+	var reg prometheus.Registerer = r.reg
+	if src.Node != "" {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"node": src.Node}, r.reg)
+	}
+	reg.MustRegister(r.duration, r.age, &collector{src: src},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if src.Cluster != nil {
+		r.reg.MustRegister(clusterCollector{src.Cluster})
+	}
 	return r
 }
 
@@ -136,6 +153,45 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge("InFlight", q.InFlight, q.Name)
 			gauge("Delayed", q.Delayed, q.Name)
 			ch <- prometheus.MustNewConstMetric(descs["OldestAge"], prometheus.GaugeValue, q.OldestAge.Seconds(), q.Name)
+		}
+	}
+}
+
+// clusterCounters are the counters summed over a cluster's nodes.
+var clusterCounters = []string{"Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
+	"DestinationDeliveryFailures", "DeadLetterErrors", "RecursiveInvocationsDropped"}
+
+// clusterDescs are the cluster totals' descriptions, by counter name.
+var clusterDescs = func() map[string]*prometheus.Desc {
+	m := map[string]*prometheus.Desc{}
+	for _, n := range clusterCounters {
+		m[n] = prometheus.NewDesc("ferry_cluster_"+n, "Cluster total (every node summed) of ferry_"+n+".", fnLabel, nil)
+	}
+	return m
+}()
+
+// clusterCollector serves the cluster totals.
+type clusterCollector struct {
+	totals func(ctx context.Context) map[string]FunctionCounters
+}
+
+func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range clusterDescs {
+		ch <- d
+	}
+}
+
+func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for fn, k := range c.totals(ctx) {
+		for n, v := range map[string]int64{
+			"Invocations": k.Invocations, "Errors": k.Errors, "Throttles": k.Throttles,
+			"AsyncEventsReceived": k.AsyncEventsReceived, "AsyncEventsDropped": k.AsyncEventsDropped,
+			"DestinationDeliveryFailures": k.DestinationDeliveryFailures, "DeadLetterErrors": k.DeadLetterErrors,
+			"RecursiveInvocationsDropped": k.RecursiveInvocationsDropped,
+		} {
+			ch <- prometheus.MustNewConstMetric(clusterDescs[n], prometheus.CounterValue, float64(v), fn)
 		}
 	}
 }

@@ -44,3 +44,27 @@ func TestScrapeShowsLambdaMetricNames(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeLabelAndClusterTotals(t *testing.T) {
+	t.Parallel()
+	r := metrics.New(metrics.Source{
+		Functions: func(context.Context) []string { return []string{"pay"} },
+		Counters:  func(string) metrics.FunctionCounters { return metrics.FunctionCounters{Invocations: 3} },
+		Node:      "node-a",
+		Cluster: func(context.Context) map[string]metrics.FunctionCounters {
+			return map[string]metrics.FunctionCounters{"pay": {Invocations: 7, Errors: 2}}
+		},
+	})
+	r.ObserveDuration("pay", time.Millisecond)
+	rec := httptest.NewRecorder()
+	r.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		`ferry_Invocations{function="pay",node="node-a"} 3`, `ferry_Duration_count{function="pay",node="node-a"} 1`,
+		`ferry_cluster_Invocations{function="pay"} 7`, `ferry_cluster_Errors{function="pay"} 2`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}

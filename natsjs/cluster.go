@@ -54,6 +54,9 @@ func (e *Engine) Cluster() Cluster {
 // and deleted.
 func (e *Engine) chooseReplicas(ctx context.Context) error {
 	if e.cfg.Replicas > 0 {
+		if e.cfg.URL != "" {
+			return e.checkReplicas(ctx, e.cfg.Replicas)
+		}
 		return nil
 	}
 	e.cfg.Replicas = 1

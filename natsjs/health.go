@@ -128,7 +128,9 @@ func (e *Engine) Healthy() error {
 
 // Ready reports whether the engine can take writes: the connection is
 // healthy, JetStream is on and answers, and the store is not full (after a
-// write was refused for lack of space, a probe write must succeed).
+// write was refused for lack of space, a probe write must succeed). On a
+// cluster a probe write is always made, so Ready fails while the node
+// cannot reach a JetStream quorum.
 func (e *Engine) Ready(ctx context.Context) error {
 	if err := e.Healthy(); err != nil {
 		return err
@@ -151,6 +153,13 @@ func (e *Engine) Ready(ctx context.Context) error {
 	if full != nil {
 		if err := e.probe(ctx); err != nil {
 			return fmt.Errorf("store full: %w", err)
+		}
+	}
+	if e.nc.ConnectedClusterName() != "" {
+		// JetStream answers account questions without a quorum: a write
+		// to the replicated probe stream proves one.
+		if err := e.probe(ctx); err != nil {
+			return fmt.Errorf("no JetStream quorum (a write to a replicated stream was not stored): %w", err)
 		}
 	}
 	return nil

@@ -78,12 +78,20 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 		nc, err := nats.Connect(e.cfg.URL, append(auth, e.connOptions()...)...)
 		if err != nil {
-			return fmt.Errorf("connect to NATS at %s: %w", e.cfg.URL, err)
+			return connectError(e.cfg.URL, err)
 		}
 		if err := e.attach(nc); err != nil {
 			return err
 		}
-		return e.chooseReplicas(ctx)
+		if err := e.checkExternal(ctx); err != nil {
+			e.Stop(context.Background())
+			return err
+		}
+		if err := e.chooseReplicas(ctx); err != nil {
+			e.Stop(context.Background())
+			return err
+		}
+		return nil
 	}
 	opts := &server.Options{}
 	if e.cfg.ServerConfig != "" {

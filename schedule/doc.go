@@ -22,17 +22,25 @@
 //
 // Durability and clusters: schedules live in the JetStream key-value bucket
 // ferry_schedules and are watched, so they survive a restart and every node
-// sees the same set. Every node runs the same timer; the invoke of an
-// occurrence carries a request id derived from the schedule name and the
-// occurrence time (a name-based UUID), so the async engine's Msg-Id
-// deduplication keeps exactly one event per occurrence however many nodes
-// fire it. A rate counts from the moment its schedule was stored (or
-// re-enabled, or given a new expression), an anchor kept in the bucket, so
-// all nodes agree on its occurrence times. As on AWS there is no catch-up:
-// occurrences that fell while Ferry was down are not fired; a timer that
-// wakes late (a suspended machine) fires the earliest missed occurrence once
-// and skips the rest. Events the async engine refuses (an unknown function,
-// an engine that is not running) are logged and dropped.
+// sees the same set. Every node runs the same timer, but only the holder of
+// the schedule lease (bucket ferry_schedule_lease: holder node, expiry, and
+// the latest occurrence it handed off) fires. The holder renews the lease
+// every third of its TTL (Options.LeaseTTL, default 10 s) and stops firing a
+// quarter TTL before its stored expiry when it cannot renew; any other node
+// takes an expired or released lease over and first fires the occurrences
+// after the previous holder's latest one. An occurrence is handed off before
+// it is recorded in the lease, so after a holder's death one may be fired
+// twice: the invoke carries a request id derived from the schedule name and
+// the occurrence time (a name-based UUID), and the async engine's Msg-Id
+// deduplication keeps exactly one event per occurrence. A rate counts from
+// the moment its schedule was stored (or re-enabled, or given a new
+// expression), an anchor kept in the bucket, so all nodes agree on its
+// occurrence times. As on AWS there is no catch-up: occurrences that fell
+// while Ferry was down are not fired (a new holder catches up at most three
+// lease TTLs); a timer that wakes late (a suspended machine) fires the
+// earliest missed occurrence once and skips the rest. Events the async
+// engine refuses (an unknown function, an engine that is not running) are
+// logged and dropped.
 //
 // One goroutine owned by the Service runs the timer for every schedule and
 // applies bucket updates; Stop joins it. Options.Scale is Ferry's clock

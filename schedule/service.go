@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry"
@@ -31,6 +33,11 @@ type Options struct {
 	// Scale is Ferry's clock scale: it multiplies rate intervals; cron
 	// expressions keep wall-clock time. Default 1.
 	Scale float64
+	// Node names this node in the schedule lease; default a random id.
+	Node string
+	// LeaseTTL is how long the schedule lease lasts without renewal;
+	// default DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // Service stores schedules and fires them.
@@ -52,6 +59,8 @@ type Service struct {
 	done      chan struct{}
 	runCtx    context.Context
 	runCancel context.CancelFunc
+	leader    bool  // this node holds the lease (under mu, for Leader)
+	lease     lease // owned by run
 }
 
 // entry is a live schedule and its next occurrence (zero when disabled or
@@ -79,6 +88,12 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	if opts.Scale <= 0 {
 		opts.Scale = 1
 	}
+	if opts.Node == "" {
+		opts.Node = uuid.NewString()
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
 	return &Service{
 		opts: opts, engine: e, log: opts.Logger.With("component", "schedule"), now: opts.Now,
 		entries: map[string]*entry{}, revs: map[string]uint64{},
@@ -105,8 +120,16 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
-	w, err := kv.WatchAll(ctx)
+	lkv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, History: 1})
 	if err != nil {
+		return fmt.Errorf("schedule: %w", err)
+	}
+	s.lease.kv = lkv
+	// The watch lives until Stop, not until ctx ends.
+	s.runCtx, s.runCancel = context.WithCancel(context.Background())
+	w, err := kv.WatchAll(s.runCtx)
+	if err != nil {
+		s.runCancel()
 		return fmt.Errorf("schedule: watch schedules: %w", err)
 	}
 	for u := range w.Updates() {
@@ -116,7 +139,6 @@ func (s *Service) Start(ctx context.Context) error {
 		s.applyLocked(u.Key(), u.Revision(), u.Operation(), u.Value())
 	}
 	s.kv, s.watcher = kv, w
-	s.runCtx, s.runCancel = context.WithCancel(context.Background())
 	s.started = true
 	go s.run(w.Updates())
 	return nil
@@ -146,17 +168,41 @@ func (s *Service) Stop(ctx context.Context) error {
 	return err
 }
 
-// run is the service's one timer: it fires due occurrences, sleeps until
-// the next one, and applies bucket updates from every node.
+// run is the service's one timer: it keeps the schedule lease, fires due
+// occurrences while it holds the lease, sleeps until the next one, and
+// applies bucket updates from every node. Every node's timer runs; only the
+// lease holder's fires. The holder records in the lease the latest
+// occurrence it handed off (after the hand-off: an occurrence is fired at
+// least once, and the async engine's Msg-Id deduplication of its
+// occurrence request id keeps it once).
 func (s *Service) run(updates <-chan jetstream.KeyValueEntry) {
 	defer close(s.done)
+	defer s.releaseLease()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		for _, f := range s.takeDue() {
-			s.fire(f.rec, f.at)
+		now := s.now()
+		fires := s.tickLease(now)
+		fires = append(fires, s.takeDue()...)
+		if len(fires) > 0 && s.holding(now) {
+			sort.Slice(fires, func(i, j int) bool { return fires[i].at.Before(fires[j].at) })
+			latest := s.lease.fired
+			for _, f := range fires {
+				if !s.holding(s.now()) {
+					break
+				}
+				s.fire(f.rec, f.at)
+				if f.at.After(latest) {
+					latest = f.at
+				}
+			}
+			if s.lease.rev != 0 {
+				if err := s.writeLease(s.now(), latest); err != nil {
+					s.log.Warn("schedule lease lost", "node", s.opts.Node, "err", err)
+				}
+			}
 		}
-		timer.Reset(s.untilNext())
+		timer.Reset(min(s.untilNext(), s.untilLease(s.now())))
 		select {
 		case <-s.quit:
 			return

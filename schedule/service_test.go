@@ -222,50 +222,128 @@ func (r jsRecorder) InvokeAsync(ctx context.Context, req *ferry.InvokeRequest) e
 	return err
 }
 
-// TestClusterFiresEachOccurrenceOnce runs two nodes on one JetStream: both
-// fire every occurrence with the same request id, and Msg-Id
-// deduplication keeps one event each.
-func TestClusterFiresEachOccurrenceOnce(t *testing.T) {
+// TestLeaseFiresOnceAndFailsOver runs two nodes, each with its own
+// connection to one JetStream: only the lease holder fires. The holder's
+// connection is then cut (its node can neither renew nor release the lease):
+// the other node takes the lease over when it expires and fires on, firing
+// the occurrences that fell in between. Every occurrence from the first to
+// the last is stored exactly once, and none was fired by both nodes except
+// the holder's last ones, which the new holder fires again and Msg-Id
+// deduplication drops.
+func TestLeaseFiresOnceAndFailsOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ne := startNATS(t, t.TempDir())
-	stream, err := ne.EnsureStream(ctx, jetstream.StreamConfig{Name: "SCHED", Subjects: []string{"sched.>"}, Duplicates: 10 * time.Minute})
+	dir := t.TempDir()
+	srv := natsjs.New(natsjs.Config{DataDir: dir, Listen: "127.0.0.1:0"})
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(ctx) })
+	connect := func() *natsjs.Engine {
+		e := natsjs.New(natsjs.Config{URL: srv.ClientURL(), Auth: natsjs.AuthConfig{CredentialsFile: srv.CredentialsPath()}})
+		if err := e.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Stop(ctx) })
+		return e
+	}
+	neA, neB := connect(), connect()
+	stream, err := srv.EnsureStream(ctx, jetstream.StreamConfig{Name: "SCHED", Subjects: []string{"sched.>"}, Duplicates: 10 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
+	const ttl = 600 * time.Millisecond
 	recA, recB := newRecorder(), newRecorder()
-	a := startService(t, ne, schedule.Options{Realm: testRealm, Async: jsRecorder{recA, ne.JetStream()}, Scale: 2 * fast})
-	b := startService(t, ne, schedule.Options{Realm: testRealm, Async: jsRecorder{recB, ne.JetStream()}, Scale: 2 * fast})
+	// Both hand events to the stream through the server's own connection,
+	// so a node cut off from JetStream would still be seen firing.
+	a := startService(t, neA, schedule.Options{Realm: testRealm, Async: jsRecorder{recA, srv.JetStream()}, Scale: 2 * fast, Node: "a", LeaseTTL: ttl})
+	eventually(t, "node a holds the lease", a.Leader)
+	b := startService(t, neB, schedule.Options{Realm: testRealm, Async: jsRecorder{recB, srv.JetStream()}, Scale: 2 * fast, Node: "b", LeaseTTL: ttl})
 	mustPut(t, a, schedule.Schedule{Name: "shared", Function: "shared", Expression: "rate(1 minute)", Enabled: true})
-	recA.wait(t, "shared", 4)
-	recB.wait(t, "shared", 4)
-	if err := a.Stop(ctx); err != nil {
-		t.Fatal(err)
+	recA.wait(t, "shared", 6)
+	if n := len(recB.calls("shared")); n != 0 || b.Leader() {
+		t.Fatalf("node b fired %d occurrences (leader %v) while a held the lease", n, b.Leader())
+	}
+	next, ok := b.NextFire("shared")
+	if !ok {
+		t.Fatal("node b does not follow the schedule")
+	}
+	cut := time.Now()
+	neA.Stop(ctx) // node a loses JetStream: it can neither renew nor release
+	eventually(t, "node b takes the lease over", b.Leader)
+	t.Logf("lease taken over %v after a was cut off", time.Since(cut).Round(time.Millisecond))
+	recB.wait(t, "shared", len(recB.calls("shared"))+6)
+	if a.Leader() {
+		t.Error("node a still thinks it holds the lease")
 	}
 	if err := b.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]bool{}
-	both := 0
-	inA := map[string]bool{}
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Occurrences are next + k*120ms; map each fired id to its k.
+	const iv = 120 * time.Millisecond
+	ks := map[string]int{}
+	for k := -200; k <= 200; k++ {
+		ks[schedule.RequestID("shared", next.Add(time.Duration(k)*iv))] = k
+	}
+	fired := map[int]int{}
+	lastA, firstB := -1000, 1000
 	for _, r := range recA.calls("shared") {
-		ids[r.RequestID], inA[r.RequestID] = true, true
+		k, ok := ks[r.RequestID]
+		if !ok {
+			t.Fatalf("node a fired an id that is no occurrence: %s", r.RequestID)
+		}
+		fired[k]++
+		lastA = max(lastA, k)
 	}
 	for _, r := range recB.calls("shared") {
-		if inA[r.RequestID] {
-			both++
+		k, ok := ks[r.RequestID]
+		if !ok {
+			t.Fatalf("node b fired an id that is no occurrence: %s", r.RequestID)
 		}
-		ids[r.RequestID] = true
+		fired[k]++
+		firstB = min(firstB, k)
 	}
-	if both < 3 {
-		t.Errorf("%d occurrences fired by both nodes with the same id, want >= 3", both)
+	lo, hi := 1000, -1000
+	for k := range fired {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	twice := 0
+	for k := lo; k <= hi; k++ {
+		switch fired[k] {
+		case 0:
+			t.Errorf("occurrence %d (of %d..%d) never fired", k, lo, hi)
+		case 1:
+		default:
+			twice++
+		}
+	}
+	// Only what a fired after its last lease write can be fired again.
+	if twice > 2 || firstB < lastA-2 {
+		t.Errorf("%d occurrences fired by both nodes (a fired up to %d, b from %d)", twice, lastA, firstB)
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := int(info.State.Msgs); got != len(ids) {
-		t.Errorf("stream holds %d events for %d distinct occurrences (%d invokes)", got, len(ids), len(recA.calls("shared"))+len(recB.calls("shared")))
+	if got, want := int(info.State.Msgs), hi-lo+1; got != want {
+		t.Errorf("stream holds %d events for occurrences %d..%d (%d)", got, lo, hi, want)
+	}
+	t.Logf("occurrences %d..%d: a fired up to %d, b from %d, %d fired twice", lo, hi, lastA, firstB, twice)
+}
+
+// eventually waits up to 10 s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

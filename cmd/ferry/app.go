@@ -92,6 +92,8 @@ type Config struct {
 	NATSConfig string
 	// Replicas of every store Ferry creates (0: auto, see natsjs.Config).
 	Replicas int
+	// NodeName names this server in a cluster; default see nodeName.
+	NodeName string
 	Logger   *slog.Logger
 	// OnLog receives every function log line as it is written.
 	OnLog func(function, requestID string, line []byte)
@@ -139,6 +141,7 @@ type Main struct {
 	mu         sync.Mutex
 	routeTable []gateway.Route
 	totals     *totals
+	shared     *sharedRoutes
 	api        *http.Server
 	apiLn      net.Listener
 	started    []lifecycle
@@ -197,6 +200,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.NodeName, err = nodeName(cfg.DataDir, cfg.NodeName); err != nil {
+		return err
+	}
+	m.Config.NodeName = cfg.NodeName
 	bootstrap, err := nodeboot.Install(filepath.Join(cfg.DataDir, "runtime"))
 	if err != nil {
 		return err
@@ -255,7 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Triggers = trigger.New(m.Engine, trigger.Options{
 		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
 	})
-	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale})
+	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale, Node: cfg.NodeName})
 	m.Lambda = lambdaapi.New(lambdaapi.Config{
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
@@ -272,7 +279,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
 	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
 
-	m.totals = newTotals(m.Engine, m.Async.Stats(), 0, log)
+	m.shared = &sharedRoutes{m: m}
+	m.totals = newTotals(m.Engine, cfg.NodeName, m.Async.Stats(), 0, log)
 	parts := []lifecycle{
 		{"engine", m.Engine.Start, m.Engine.Stop},
 		{"metric totals", m.totals.Start, m.totals.Stop},
@@ -288,6 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 		{"triggers", m.Triggers.Start, m.Triggers.Stop},
 		{"schedules", m.Schedules.Start, m.Schedules.Stop},
 		{"gateway", m.Gateway.Start, m.Gateway.Stop},
+		{"shared routes", m.shared.Start, m.shared.Stop},
 		{"api", m.startAPI, m.stopAPI},
 	}
 	if m.OTLP != nil {
@@ -338,6 +347,9 @@ func (m *Main) setRoutes(routes []gateway.Route) error {
 	m.mu.Lock()
 	m.routeTable = routes
 	m.mu.Unlock()
+	if m.shared != nil {
+		return m.shared.publish(routes)
+	}
 	return nil
 }
 

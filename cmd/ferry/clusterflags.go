@@ -14,6 +14,7 @@ func (f *serverFlags) registerCluster(fs *pflag.FlagSet) {
 	fs.IntVar(&f.replicas, "replicas", 0, fmt.Sprintf(
 		"replicas of every stream, bucket and object store Ferry creates; 0 (auto): %d on a cluster that can place them, else 1",
 		natsjs.ClusterReplicas))
+	fs.StringVar(&f.nodeName, "node-name", "", "this server's name in a cluster (metrics, schedule lease); default the host name and a random suffix kept in the data dir")
 }
 
 // checkReplicas refuses a replica count JetStream does not support.

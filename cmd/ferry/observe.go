@@ -12,7 +12,7 @@ import (
 
 // metricsSource adapts the services' counters to the metrics registry.
 func (m *Main) metricsSource() metrics.Source {
-	return metrics.Source{
+	src := metrics.Source{
 		Functions: func(ctx context.Context) []string {
 			fns, err := m.Functions.ListFunctions(ctx)
 			if err != nil {
@@ -52,6 +52,11 @@ func (m *Main) metricsSource() metrics.Source {
 			return out
 		},
 	}
+	if m.Config.NATSURL != "" || m.Config.NATSConfig != "" {
+		src.Node = m.Config.NodeName
+		src.Cluster = m.clusterTotals
+	}
+	return src
 }
 
 // queueState is a queue's attributes with its approximate counts read out.

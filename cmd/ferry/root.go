@@ -53,6 +53,7 @@ type serverFlags struct {
 	ackWait     time.Duration
 	replicas    int
 	python      string
+	nodeName    string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -114,7 +115,7 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait, Replicas: f.replicas, PythonBinary: f.python,
+		AsyncAckWait: f.ackWait, Replicas: f.replicas, PythonBinary: f.python, NodeName: f.nodeName,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }

@@ -14,11 +14,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ferry-run/ferry/async"
+	"github.com/ferry-run/ferry/metrics"
 	"github.com/ferry-run/ferry/natsjs"
 )
 
 // totalsBucket keeps the async counters (Invocations, Errors, Throttles,
-// dropped events, destination deliveries) across restarts.
+// dropped events, destination deliveries) across restarts, each node's
+// under its own keys (node.<node>.fn.<function>): a node counts on from its
+// own totals, and the cluster's totals are every node's summed.
 const totalsBucket = "ferry_metric_totals"
 
 // defaultTotalsInterval is how often the totals are written; a crash loses
@@ -36,6 +39,7 @@ type savedTotals struct {
 // and the dashboard count on from where the last run stopped.
 type totals struct {
 	engine   *natsjs.Engine
+	node     string
 	stats    *async.Stats
 	interval time.Duration
 	log      *slog.Logger
@@ -47,16 +51,41 @@ type totals struct {
 	once  sync.Once
 }
 
-func newTotals(engine *natsjs.Engine, stats *async.Stats, interval time.Duration, log *slog.Logger) *totals {
+func newTotals(engine *natsjs.Engine, node string, stats *async.Stats, interval time.Duration, log *slog.Logger) *totals {
 	if interval <= 0 {
 		interval = defaultTotalsInterval
 	}
-	return &totals{engine: engine, stats: stats, interval: interval, log: log, saved: map[string]savedTotals{}}
+	return &totals{engine: engine, node: node, stats: stats, interval: interval, log: log, saved: map[string]savedTotals{}}
 }
 
-// totalsKey is a KV-safe key for a function name.
-func totalsKey(function string) string {
-	return "fn." + base64.RawURLEncoding.EncodeToString([]byte(function))
+// nodePrefix is the key prefix of a node's totals.
+func nodePrefix(node string) string {
+	return "node." + base64.RawURLEncoding.EncodeToString([]byte(node)) + "."
+}
+
+// totalsKey is a KV-safe key for a node's totals of a function.
+func (t *totals) totalsKey(function string) string {
+	return nodePrefix(t.node) + "fn." + base64.RawURLEncoding.EncodeToString([]byte(function))
+}
+
+// keyFunction returns the function of a totals key and whether the key is
+// one of node's ("" node: of any node).
+func keyFunction(key, node string) (string, bool) {
+	if !strings.HasPrefix(key, "node.") {
+		return "", false
+	}
+	if node != "" && !strings.HasPrefix(key, nodePrefix(node)) {
+		return "", false
+	}
+	i := strings.LastIndex(key, ".fn.")
+	if i < 0 {
+		return "", false
+	}
+	name, err := base64.RawURLEncoding.DecodeString(key[i+len(".fn."):])
+	if err != nil {
+		return "", false
+	}
+	return string(name), true
 }
 
 // Start loads the saved totals into the counters and starts saving.
@@ -72,9 +101,25 @@ func (t *totals) Start(ctx context.Context) error {
 	}
 	counters := map[string]async.Counters{}
 	var deliveries []async.Delivery
+	var own, legacy []string
 	for key := range keys.Keys() {
-		name, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(key, "fn."))
-		if err != nil {
+		if _, ok := keyFunction(key, t.node); ok {
+			own = append(own, key)
+		} else if strings.HasPrefix(key, "fn.") {
+			legacy = append(legacy, key)
+		}
+	}
+	// Totals written before they were kept per node are taken over by the
+	// first node that starts without totals of its own.
+	load := own
+	if len(own) == 0 {
+		load = legacy
+	}
+	for _, key := range load {
+		var name []byte
+		if fn, ok := keyFunction(key, t.node); ok {
+			name = []byte(fn)
+		} else if name, err = base64.RawURLEncoding.DecodeString(strings.TrimPrefix(key, "fn.")); err != nil {
 			continue
 		}
 		e, err := kv.Get(ctx, key)
@@ -94,6 +139,14 @@ func (t *totals) Start(ctx context.Context) error {
 		t.saved[string(name)] = s
 	}
 	t.stats.Restore(counters, deliveries)
+	if len(own) == 0 {
+		for _, key := range legacy {
+			if _, ok := t.saved[t.legacyName(key)]; ok {
+				_ = kv.Delete(ctx, key)
+			}
+		}
+		t.saved = map[string]savedTotals{} // written under this node's keys at the next save
+	}
 	t.stop, t.done = make(chan struct{}), make(chan struct{})
 	go t.loop()
 	return nil
@@ -139,7 +192,7 @@ func (t *totals) save(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.kv.Put(ctx, totalsKey(fn), b); err != nil {
+		if _, err := t.kv.Put(ctx, t.totalsKey(fn), b); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", fn, err))
 			continue
 		}
@@ -177,4 +230,64 @@ func (t *totals) Stop(ctx context.Context) error {
 		err = t.save(ctx)
 	})
 	return err
+}
+
+// legacyName is the function of a key written before totals were per node.
+func (t *totals) legacyName(key string) string {
+	b, _ := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(key, "fn."))
+	return string(b)
+}
+
+// cluster returns the cluster's totals per function: this node's live
+// counters plus every other node's last saved ones (at most one save
+// interval old).
+func (t *totals) cluster(ctx context.Context) map[string]async.Counters {
+	out, _ := t.stats.Snapshot()
+	if t.kv == nil {
+		return out
+	}
+	keys, err := t.kv.ListKeys(ctx)
+	if err != nil {
+		return out
+	}
+	mine := nodePrefix(t.node)
+	for key := range keys.Keys() {
+		fn, ok := keyFunction(key, "")
+		if !ok || strings.HasPrefix(key, mine) {
+			continue
+		}
+		var s savedTotals
+		if err := natsjs.GetJSON(ctx, t.kv, key, &s); err != nil {
+			continue
+		}
+		c := out[fn]
+		c.AsyncEventsReceived += s.Counters.AsyncEventsReceived
+		c.AsyncEventsDropped += s.Counters.AsyncEventsDropped
+		c.Invocations += s.Counters.Invocations
+		c.Errors += s.Counters.Errors
+		c.Throttles += s.Counters.Throttles
+		c.DestinationDeliveryFailures += s.Counters.DestinationDeliveryFailures
+		c.DeadLetterErrors += s.Counters.DeadLetterErrors
+		c.RecursiveInvocationsDropped += s.Counters.RecursiveInvocationsDropped
+		c.JournalWriteFailures += s.Counters.JournalWriteFailures
+		out[fn] = c
+	}
+	return out
+}
+
+// clusterTotals are the cluster's counters per function, for /metrics.
+func (m *Main) clusterTotals(ctx context.Context) map[string]metrics.FunctionCounters {
+	if m.totals == nil {
+		return nil
+	}
+	out := map[string]metrics.FunctionCounters{}
+	for fn, c := range m.totals.cluster(ctx) {
+		out[fn] = metrics.FunctionCounters{
+			Invocations: c.Invocations, Errors: c.Errors, Throttles: c.Throttles,
+			AsyncEventsReceived: c.AsyncEventsReceived, AsyncEventsDropped: c.AsyncEventsDropped,
+			DestinationDeliveryFailures: c.DestinationDeliveryFailures, DeadLetterErrors: c.DeadLetterErrors,
+			RecursiveInvocationsDropped: c.RecursiveInvocationsDropped,
+		}
+	}
+	return out
 }
