@@ -22,7 +22,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newRuntimeCommand())
 	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
 		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand(),
-		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand())
+		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand(), newBenchCommand())
 	return root
 }
 
