@@ -35,6 +35,8 @@ type benchOptions struct {
 	// function (default: this executable).
 	Exe string
 	Out io.Writer
+	// Progress receives a line as each measurement starts.
+	Progress io.Writer
 }
 
 func (o *benchOptions) check() error {
@@ -71,7 +73,7 @@ The load comes from a separate client process (--client process, the default) ov
 TCP keep-alive connections. The output is a Markdown table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Out = cmd.OutOrStdout()
+			o.Out, o.Progress = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			return runBench(cmd.Context(), o)
 		},
 	}
@@ -90,6 +92,12 @@ TCP keep-alive connections. The output is a Markdown table.`,
 type series struct {
 	name, unit string
 	vals       []float64
+}
+
+func (b *benchRun) step(format string, args ...any) {
+	if b.o.Progress != nil {
+		fmt.Fprintf(b.o.Progress, "ferry bench: "+format+"\n", args...)
+	}
 }
 
 func (s *series) stats() (lo, med, hi float64) {
@@ -213,6 +221,7 @@ func (b *benchRun) accept(ctx context.Context) ([]*series, error) {
 			s    *series
 			spec loadSpec
 		}{{fl, floorSpec}, {fe, ferrySpec}} {
+			b.step("%s", p.s.name)
 			r, err := b.load.run(ctx, p.spec)
 			if err != nil {
 				return nil, err
@@ -248,6 +257,7 @@ func (b *benchRun) syncNode(ctx context.Context) ([]*series, error) {
 			s     *series
 			conns int
 		}{{one, 1}, {many, b.o.Conns}} {
+			b.step("%s", p.s.name)
 			s := spec
 			s.Conns = p.conns
 			r, err := b.load.run(ctx, s)
@@ -301,6 +311,7 @@ func (b *benchRun) drain(ctx context.Context) ([]*series, error) {
 }
 
 func (b *benchRun) drainRound(ctx context.Context, fn, q string, n int) (float64, error) {
+	b.step("drain %d events of %s", n, fn)
 	if err := b.m.Async.Pause(ctx, fn); err != nil {
 		return 0, err
 	}

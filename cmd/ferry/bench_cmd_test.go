@@ -17,6 +17,7 @@ func TestBenchSmoke(t *testing.T) {
 	var out strings.Builder
 	cmd := newBenchCommand()
 	cmd.SetOut(&out)
+	cmd.SetErr(&out)
 	cmd.SetArgs([]string{"--rounds", "1", "--duration", "150ms", "--conns", "2", "--drain-events", "20"})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -24,6 +25,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	got := out.String()
+	t.Log(got)
 	if !strings.Contains(got, "load from a separate client process") {
 		t.Errorf("bench does not say where the client runs:\n%s", got)
 	}
