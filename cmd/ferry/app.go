@@ -78,6 +78,9 @@ type Config struct {
 	AsyncAckWait time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
+	// Pprof serves Go's profiles at /debug/pprof/ on the API port, to
+	// callers with the dashboard token (pprof.go).
+	Pprof bool
 	// NATSListen opens the embedded NATS server's client port (off by
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string

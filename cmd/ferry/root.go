@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/web"
 )
 
 func newRootCommand() *cobra.Command {
@@ -51,6 +52,7 @@ type serverFlags struct {
 	shutdown    time.Duration
 	ackWait     time.Duration
 	replicas    int
+	pprof       bool
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -75,6 +77,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.natsAuth.register(fs)
 	f.registerEngine(fs)
 	f.registerCluster(fs)
+	fs.BoolVar(&f.pprof, "pprof", false, "serve Go's CPU, heap and goroutine profiles at /debug/pprof/ on the API port (calls need the "+web.TokenHeader+" header, see GET /_ferry/token)")
 	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
@@ -111,7 +114,7 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait, Replicas: f.replicas,
+		AsyncAckWait: f.ackWait, Replicas: f.replicas, Pprof: f.pprof,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
