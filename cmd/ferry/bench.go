@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,9 +36,18 @@ type benchOptions struct {
 	// Exe is the binary re-executed as the client process and the Go
 	// function (default: this executable).
 	Exe string
-	Out io.Writer
+	// Only limits the run to some of accept, sync and drain (empty: all).
+	Only []string
+	// CPUProfile, when set, receives a CPU profile of the server's process
+	// over the measurements.
+	CPUProfile string
+	Out        io.Writer
 	// Progress receives a line as each measurement starts.
 	Progress io.Writer
+}
+
+func (o *benchOptions) runs(part string) bool {
+	return len(o.Only) == 0 || slices.Contains(o.Only, part)
 }
 
 func (o *benchOptions) check() error {
@@ -51,6 +62,11 @@ func (o *benchOptions) check() error {
 		return ferry.Errorf(ferry.EINVALID, "--drain-events must be >= 1, got %d", o.DrainEvents)
 	case o.Client != "process" && o.Client != "goroutines":
 		return ferry.Errorf(ferry.EINVALID, "--client %q: want process or goroutines", o.Client)
+	}
+	for _, p := range o.Only {
+		if p != "accept" && p != "sync" && p != "drain" {
+			return ferry.Errorf(ferry.EINVALID, "--only %q: want accept, sync or drain", p)
+		}
 	}
 	return nil
 }
@@ -85,6 +101,8 @@ TCP keep-alive connections. The output is a Markdown table.`,
 	fs.StringVar(&o.Client, "client", "process", "where the HTTP load runs: process (a separate process) or goroutines (this one)")
 	fs.StringVar(&o.NodeBinary, "node", "node", "Node.js binary")
 	fs.BoolVar(&o.SyncAlways, "sync-always", false, "run the server with fsync on every write")
+	fs.StringSliceVar(&o.Only, "only", nil, "run only these measurements: accept, sync, drain")
+	fs.StringVar(&o.CPUProfile, "cpu-profile", "", "write a CPU profile of the server's process over the measurements to this file")
 	return cmd
 }
 
@@ -151,17 +169,32 @@ func runBench(ctx context.Context, o benchOptions) error {
 	}
 	fmt.Fprintf(o.Out, "ferry bench: %d CPUs (GOMAXPROCS %d), load from %s, %d keep-alive connections, %d rounds of %v; %d events per drain round\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), b.load.where(), o.Conns, o.Rounds, o.Duration, o.DrainEvents)
-	accept, err := b.accept(ctx)
-	if err != nil {
-		return err
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
-	syncs, err := b.syncNode(ctx)
-	if err != nil {
-		return err
+	var accept, syncs, drain []*series
+	if o.runs("accept") {
+		if accept, err = b.accept(ctx); err != nil {
+			return err
+		}
 	}
-	drain, err := b.drain(ctx)
-	if err != nil {
-		return err
+	if o.runs("sync") {
+		if syncs, err = b.syncNode(ctx); err != nil {
+			return err
+		}
+	}
+	if o.runs("drain") {
+		if drain, err = b.drain(ctx); err != nil {
+			return err
+		}
 	}
 	all := append(append(accept, syncs...), drain...)
 	fmt.Fprintln(o.Out, "| what | min | median | max |")
@@ -179,8 +212,12 @@ func runBench(ctx context.Context, o benchOptions) error {
 		return x / y
 	}
 	fmt.Fprintln(o.Out)
-	fmt.Fprintf(o.Out, "ratio  Ferry async accept / net/http 202 floor (medians): %.2f\n", ratio(accept[1], accept[0]))
-	fmt.Fprintf(o.Out, "ratio  sync Node invoke, %d conns / 1 conn (medians): %.2f\n", o.Conns, ratio(syncs[1], syncs[0]))
+	if accept != nil {
+		fmt.Fprintf(o.Out, "ratio  Ferry async accept / net/http 202 floor (medians): %.2f\n", ratio(accept[1], accept[0]))
+	}
+	if syncs != nil {
+		fmt.Fprintf(o.Out, "ratio  sync Node invoke, %d conns / 1 conn (medians): %.2f\n", o.Conns, ratio(syncs[1], syncs[0]))
+	}
 	return nil
 }
 
