@@ -114,8 +114,9 @@ type Engine struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	// syncHistory carries synchronous invocations' histories to a writer
-	// goroutine, off the caller's path. writeCtx ends when Stop's deadline
+	// syncHistory carries invocations' histories (synchronous ones, and
+	// each async step after its journal entry) to a writer goroutine, off
+	// the caller's path. writeCtx ends when Stop's deadline
 	// passes: the histories still waiting are then dropped (they are a read
 	// model; no event waits on them).
 	syncHistory chan *ferry.Invocation
@@ -281,7 +282,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-e.writerDone
 	}
 	if e.syncDropped > 0 {
-		cut = append(cut, fmt.Sprintf("%d synchronous invocation histories not written", e.syncDropped))
+		cut = append(cut, fmt.Sprintf("%d invocation histories not written", e.syncDropped))
 	}
 	e.writeCancel()
 	if len(cut) > 0 {
