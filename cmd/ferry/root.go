@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/async"
 	"github.com/ferry-run/ferry/web"
 )
 
@@ -53,6 +54,7 @@ type serverFlags struct {
 	ackWait     time.Duration
 	replicas    int
 	pprof       bool
+	concurrency int
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -77,6 +79,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.natsAuth.register(fs)
 	f.registerEngine(fs)
 	f.registerCluster(fs)
+	fs.IntVar(&f.concurrency, "concurrency", async.DefaultConcurrency, "account concurrency: most async invocations running at once across every function (one function runs at most 8 per CPU, and only as many as add throughput)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go's CPU, heap and goroutine profiles at /debug/pprof/ on the API port (calls need the "+web.TokenHeader+" header, see GET /_ferry/token)")
 	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
@@ -104,6 +107,9 @@ func (f *serverFlags) config() (Config, error) {
 	if err := checkReplicas(f.replicas); err != nil {
 		return Config{}, err
 	}
+	if f.concurrency < 1 {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--concurrency must be >= 1, got %d", f.concurrency)
+	}
 	if f.shutdown <= 0 {
 		return Config{}, ferry.Errorf(ferry.EINVALID, "--shutdown-timeout must be > 0, got %v", f.shutdown)
 	}
@@ -114,7 +120,7 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait, Replicas: f.replicas, Pprof: f.pprof,
+		AsyncAckWait: f.ackWait, Replicas: f.replicas, Pprof: f.pprof, Concurrency: f.concurrency,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
