@@ -13,7 +13,7 @@ const (
 	// async invocations run at once across every function.
 	DefaultConcurrency = 1000
 	// climbWindow is how long the climber measures one level.
-	climbWindow = 250 * time.Millisecond
+	climbWindow = 500 * time.Millisecond
 	// climbHold is how many windows a level that could not be improved
 	// on is kept before the climber probes again.
 	climbHold = 8
@@ -26,8 +26,9 @@ const (
 func machineConcurrency() int { return 8 * runtime.NumCPU() }
 
 // climber sizes a function's running invocations between 1 and max: it
-// starts at the machine's CPU count and changes the level only while that
-// adds throughput. Each window in which the level was the limit (events
+// starts at four per CPU (an invocation spends much of its time on the
+// store's round trips, during which it holds no function instance) and
+// changes the level only while that adds throughput. Each window in which the level was the limit (events
 // waited for a slot) it compares completions per second with the previous
 // level's: a rise that gained at least 5% is kept and followed by another;
 // one that did not is undone and the level held for climbHold windows,
@@ -49,7 +50,7 @@ type climber struct {
 }
 
 func newClimber(limit int) *climber {
-	return &climber{max: limit, level: min(limit, max(1, runtime.NumCPU())), start: time.Now()}
+	return &climber{max: limit, level: min(limit, 4*max(1, runtime.NumCPU())), start: time.Now()}
 }
 
 // Level is the number of invocations that may run now.
