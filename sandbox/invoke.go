@@ -83,6 +83,10 @@ func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.Invoke
 		in = fs.idle[n-1]
 		fs.idle[n-1] = nil
 		fs.idle = fs.idle[:n-1]
+	} else if fs.busy-1-len(fs.waiters) >= softCap() && p.saturated() {
+		// Every CPU is busy: a running instance, handed over, serves
+		// this sooner than a new process would.
+		in = p.awaitHandoff(fs, ctx.Done())
 	}
 	p.mu.Unlock()
 	killAll(retired)
@@ -154,11 +158,14 @@ func (p *Pool) release(fs *fnState, in *instance, healthy bool) {
 		in.cur = nil
 		in.mu.Unlock()
 		if err == nil {
-			fs.idle = append(fs.idle, in)
+			if !fs.handoff(in) {
+				fs.idle = append(fs.idle, in)
+			}
 			p.mu.Unlock()
 			return
 		}
 	}
+	fs.handoff(nil) // a waiter starts its own instead
 	p.mu.Unlock()
 	in.kill()
 }
