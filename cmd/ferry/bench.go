@@ -133,6 +133,7 @@ type benchRun struct {
 	m     *Main
 	load  loadRunner
 	codes string // where function code is written
+	notes []string
 }
 
 func runBench(ctx context.Context, o benchOptions) error {
@@ -217,6 +218,9 @@ func runBench(ctx context.Context, o benchOptions) error {
 	}
 	if syncs != nil {
 		fmt.Fprintf(o.Out, "ratio  sync Node invoke, %d conns / 1 conn (medians): %.2f\n", o.Conns, ratio(syncs[1], syncs[0]))
+	}
+	for _, n := range b.notes {
+		fmt.Fprintln(o.Out, n)
 	}
 	return nil
 }
@@ -307,6 +311,8 @@ func (b *benchRun) syncNode(ctx context.Context) ([]*series, error) {
 			p.s.vals = append(p.s.vals, r.Rate())
 		}
 	}
+	busy, idle := b.m.Pool.Stats("bench-node-sync")
+	b.notes = append(b.notes, fmt.Sprintf("Node.js instances started for the sync invokes (at most %d connections): %d", b.o.Conns, busy+idle))
 	return []*series{one, many}, nil
 }
 

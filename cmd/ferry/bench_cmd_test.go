@@ -38,7 +38,7 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("row %q measured nothing", r[1])
 		}
 	}
-	for _, want := range []string{"ratio  Ferry async accept / net/http 202 floor", "ratio  sync Node invoke, 2 conns / 1 conn"} {
+	for _, want := range []string{"ratio  Ferry async accept / net/http 202 floor", "ratio  sync Node invoke, 2 conns / 1 conn", "Node.js instances started for the sync invokes (at most 2 connections): "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
