@@ -82,7 +82,7 @@ the same run and for --rounds rounds each (min / median / max):
   - a plain net/http server answering 202 (the floor) and Ferry accepting async invokes
     (Lambda API, InvocationType Event) from --conns keep-alive connections;
   - synchronous invokes of a warm Node.js function at 1 and at --conns connections;
-  - the end-to-end drain of --drain-events queued events into success records on a
+  - the end-to-end drain of --drain-events queued events into their records on a
     queue, for a trivial Go function and a trivial Node.js function.
 
 The load comes from a separate client process (--client process, the default) over real
