@@ -52,12 +52,16 @@ func (e *Engine) finish(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		}
 	}
 	if fresh {
-		// The decision is journaled; its history is written with the
-		// deliveries' outcome below.
+		// The decision is journaled, and its history written before any
+		// record leaves: whoever reads a delivered record finds the
+		// invocation's attempts in the history. Later steps' histories go
+		// through the writer.
 		if err := e.journalEntry(ctx, inv); err != nil {
 			e.journalFailed(msg, md, inv, err)
 			return
 		}
+		h := *inv
+		e.save(ctx, &h)
 	}
 	plan := e.router.Plan(o)
 	retry, maxTries := false, 0

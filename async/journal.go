@@ -71,9 +71,7 @@ func (e *Engine) record(ctx context.Context, inv *ferry.Invocation) error {
 	return nil
 }
 
-// journalEntry journals inv without writing its history: for a step that
-// the next one's history supersedes (an outcome decided just before its
-// deliveries are made), so each outcome writes one history.
+// journalEntry journals inv without writing its history.
 func (e *Engine) journalEntry(ctx context.Context, inv *ferry.Invocation) error {
 	entry := *inv
 	entry.Request = nil // the event message carries it
