@@ -80,6 +80,8 @@ type fnState struct {
 	idle   []*instance // most recently used last
 	all    map[*instance]struct{}
 	busy   int // invocations holding or starting an instance, or waiting for one
+	// starting counts the invocations starting an instance of their own.
+	starting int
 	// waiters are invocations waiting for a running instance to be handed
 	// over (spawngate.go), longest waiting first.
 	waiters []chan *instance

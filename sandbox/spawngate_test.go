@@ -11,7 +11,7 @@ import (
 
 // instancesFor runs conc invokers of a warm-able echo function, each
 // invoking n times, and returns how many distinct instances served them.
-func instancesFor(t *testing.T, saturated bool, conc, n int) int {
+func instancesFor(t *testing.T, saturated bool, conc, n int, payload string) int {
 	b := setup(t, Options{Saturated: func() bool { return saturated }})
 	fn := goFn("gate")
 	var (
@@ -24,7 +24,7 @@ func instancesFor(t *testing.T, saturated bool, conc, n int) int {
 		go func() {
 			defer wg.Done()
 			for range n {
-				res, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{Payload: json.RawMessage(`{"op":"echo"}`)})
+				res, err := b.pool.Invoke(context.Background(), fn, &ferry.InvokeRequest{Payload: json.RawMessage(payload)})
 				if err != nil || res.Failed() {
 					t.Errorf("invoke: %v %+v", err, res)
 					return
@@ -42,17 +42,28 @@ func instancesFor(t *testing.T, saturated bool, conc, n int) int {
 
 // TestSaturatedMachineReusesInstances: with every CPU busy, 12 concurrent
 // invokers are served by about one instance per CPU, handed over as each
-// invocation ends, where an idle machine starts an instance for each.
+// invocation ends; a function that waits (sleeps) on a machine with idle
+// CPU still gets an instance for each concurrent invocation.
 func TestSaturatedMachineReusesInstances(t *testing.T) {
 	t.Parallel()
 	const conc = 12
-	busy := instancesFor(t, true, conc, 15)
+	busy := instancesFor(t, true, conc, 15, `{"op":"echo"}`)
 	if busy > 2*softCap() {
 		t.Errorf("saturated machine: %d instances for %d invokers, want about %d (one per CPU)", busy, conc, softCap())
 	}
-	free := instancesFor(t, false, conc, 3)
-	if free <= busy {
-		t.Errorf("idle machine: %d instances, saturated %d: the pool did not grow where CPU was free", free, busy)
+	const sleepers = 6
+	if free := instancesFor(t, false, sleepers, 1, `{"op":"sleep","ms":600}`); free != sleepers {
+		t.Errorf("idle machine: %d instances for %d concurrent sleeping invocations, want one each", free, sleepers)
+	}
+}
+
+// TestBurstStartsOneInstancePerCPU: a burst of concurrent invocations on
+// an idle machine starts about one instance per CPU and hands them over,
+// instead of one process per invocation.
+func TestBurstStartsOneInstancePerCPU(t *testing.T) {
+	t.Parallel()
+	if got := instancesFor(t, false, 12, 1, `{"op":"echo"}`); got > 2*softCap() {
+		t.Errorf("burst of 12: %d instances, want about %d", got, softCap())
 	}
 }
 
