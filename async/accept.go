@@ -85,7 +85,9 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	if js == nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "the async engine is not running")
 	}
-	ack, err := js.PublishMsg(ctx, msg)
+	// Concurrent accepts are published together and each returns when its
+	// own acknowledgement arrives (group commit).
+	ack, err := e.engine.PublishAcked(ctx, msg)
 	if err != nil {
 		return ferry.Errorf(ferry.EUNAVAILABLE, "queue event for %s: %v", req.Function, err)
 	}

@@ -62,8 +62,14 @@ type Options struct {
 	// heartbeat; a crashed worker's events are redelivered after it.
 	// Default 30 s.
 	AckWait time.Duration
-	// MaxConcurrency caps the workers per function without reserved
-	// concurrency. Default 10.
+	// Concurrency is the account's limit: how many async invocations run
+	// at once across every function. Default DefaultConcurrency (AWS's
+	// 1000).
+	Concurrency int
+	// MaxConcurrency caps the invocations of one function running at once
+	// (its reserved concurrency, when lower, caps them further). Default:
+	// what the machine can run, eight per CPU. Within it a function runs
+	// as many as add throughput (climb.go).
 	MaxConcurrency int
 	// DeliveryRounds is how many times a failing destination delivery is
 	// tried before it is given up (and left visible on the invocation).
@@ -114,8 +120,9 @@ type Engine struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	// syncHistory carries synchronous invocations' histories to a writer
-	// goroutine, off the caller's path. writeCtx ends when Stop's deadline
+	// syncHistory carries invocations' histories (synchronous ones, and
+	// each async step after its journal entry) to a writer goroutine, off
+	// the caller's path. writeCtx ends when Stop's deadline
 	// passes: the histories still waiting are then dropped (they are a read
 	// model; no event waits on them).
 	syncHistory chan *ferry.Invocation
@@ -125,6 +132,10 @@ type Engine struct {
 	syncDropped int // set by the writer before writerDone closes
 
 	discardMu sync.Mutex
+
+	// account holds one token per running async invocation, across every
+	// function: Options.Concurrency of them.
+	account chan struct{}
 }
 
 // syncHistoryBuffer bounds the synchronous histories waiting to be written;
@@ -144,9 +155,13 @@ func New(e *natsjs.Engine, opts Options) *Engine {
 	if opts.AckWait <= 0 {
 		opts.AckWait = 30 * time.Second
 	}
-	if opts.MaxConcurrency <= 0 {
-		opts.MaxConcurrency = 10
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
 	}
+	if opts.MaxConcurrency <= 0 {
+		opts.MaxConcurrency = machineConcurrency()
+	}
+	opts.MaxConcurrency = min(opts.MaxConcurrency, opts.Concurrency)
 	if opts.DeliveryRounds <= 0 {
 		opts.DeliveryRounds = 3
 	}
@@ -156,7 +171,8 @@ func New(e *natsjs.Engine, opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{opts: opts, engine: e, log: opts.Logger, stats: newStats(), workers: map[string]*worker{}}
+	return &Engine{opts: opts, engine: e, log: opts.Logger, stats: newStats(), workers: map[string]*worker{},
+		account: make(chan struct{}, opts.Concurrency)}
 }
 
 // SetRouter sets the outcome router. The router usually delivers function
@@ -281,7 +297,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-e.writerDone
 	}
 	if e.syncDropped > 0 {
-		cut = append(cut, fmt.Sprintf("%d synchronous invocation histories not written", e.syncDropped))
+		cut = append(cut, fmt.Sprintf("%d invocation histories not written", e.syncDropped))
 	}
 	e.writeCancel()
 	if len(cut) > 0 {

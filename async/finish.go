@@ -52,10 +52,16 @@ func (e *Engine) finish(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		}
 	}
 	if fresh {
-		if err := e.record(ctx, inv); err != nil {
+		// The decision is journaled, and its history written before any
+		// record leaves: whoever reads a delivered record finds the
+		// invocation's attempts in the history. Later steps' histories go
+		// through the writer.
+		if err := e.journalEntry(ctx, inv); err != nil {
 			e.journalFailed(msg, md, inv, err)
 			return
 		}
+		h := *inv
+		e.save(ctx, &h)
 	}
 	plan := e.router.Plan(o)
 	retry, maxTries := false, 0
@@ -230,13 +236,13 @@ func (e *Engine) Invoke(ctx context.Context, req *ferry.InvokeRequest) (*ferry.R
 		Response: bounded(res.Payload), FunctionError: res.FunctionError, StatusCode: 200,
 		Finished: time.Now().UTC(), Done: true,
 	}
-	e.recordSync(ctx, inv)
+	e.saveLater(ctx, inv)
 	return res, nil
 }
 
-// recordSync hands a synchronous invocation's history to the writer, or
-// writes it here when the writer is behind or stopping.
-func (e *Engine) recordSync(ctx context.Context, inv *ferry.Invocation) {
+// saveLater hands an invocation's history to the writer, off the caller's
+// path, or writes it here when the writer is behind or stopping.
+func (e *Engine) saveLater(ctx context.Context, inv *ferry.Invocation) {
 	e.mu.Lock()
 	handed := false
 	if !e.stopped {

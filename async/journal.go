@@ -58,11 +58,21 @@ func (e *Engine) load(ctx context.Context, requestID string) (*ferry.Invocation,
 	return inv, nil
 }
 
-// record journals inv and then writes its history. The journal write must
-// succeed for the engine to go on; the history is a read model, so a
-// failure there (a full or failing history) is logged and changes nothing
-// about the event's retries or deliveries.
+// record journals inv and then hands its history to the history writer.
+// The journal write must succeed for the engine to go on; the history is a
+// read model, so a failure there (a full or failing history) is logged and
+// changes nothing about the event's retries or deliveries.
 func (e *Engine) record(ctx context.Context, inv *ferry.Invocation) error {
+	if err := e.journalEntry(ctx, inv); err != nil {
+		return err
+	}
+	h := *inv // finish goes on appending to inv; the writer keeps this view
+	e.saveLater(ctx, &h)
+	return nil
+}
+
+// journalEntry journals inv without writing its history.
+func (e *Engine) journalEntry(ctx context.Context, inv *ferry.Invocation) error {
 	entry := *inv
 	entry.Request = nil // the event message carries it
 	if entry.Done {
@@ -78,7 +88,6 @@ func (e *Engine) record(ctx context.Context, inv *ferry.Invocation) error {
 		e.stats.add(inv.Function, func(c *Counters) { c.JournalWriteFailures++ })
 		return fmt.Errorf("journal %s: %w", inv.RequestID, err)
 	}
-	e.save(ctx, inv)
 	return nil
 }
 

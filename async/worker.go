@@ -12,12 +12,14 @@ import (
 )
 
 // worker pulls one function's events, at most par at a time on this node
-// and at most pending at a time across the cluster.
+// (as many as its climber finds add throughput) and at most pending at a
+// time across the cluster.
 type worker struct {
 	e       *Engine
 	name    string
 	par     int
 	pending int
+	cl      *climber
 
 	fetchCtx context.Context
 	stop     context.CancelFunc
@@ -25,7 +27,7 @@ type worker struct {
 
 func newWorker(e *Engine, name string, par, pending int) *worker {
 	ctx, cancel := context.WithCancel(e.runCtx)
-	return &worker{e: e, name: name, par: par, pending: pending, fetchCtx: ctx, stop: cancel}
+	return &worker{e: e, name: name, par: par, pending: pending, cl: newClimber(par), fetchCtx: ctx, stop: cancel}
 }
 
 // defaultMaxAckPending is the consumer's cap on events handed out and not
@@ -95,34 +97,52 @@ func (w *worker) run() {
 			return
 		}
 	}
+	// slots holds one token per running invocation, at most the climber's
+	// level (see climb.go); each also holds one of the account's.
 	slots := make(chan struct{}, w.par)
+	freed := make(chan struct{}, 1)
 	for w.fetchCtx.Err() == nil {
-		// Wait for one free slot, then take every other free one.
+		level := w.cl.Level()
+		for len(slots) >= level {
+			w.cl.Limited()
+			select {
+			case <-freed:
+			case <-w.fetchCtx.Done():
+				return
+			}
+			level = w.cl.Level()
+		}
+		// Wait for one of the account's slots, then take every free one up
+		// to the level: one fetch for all of them.
 		select {
-		case slots <- struct{}{}:
+		case w.e.account <- struct{}{}:
 		case <-w.fetchCtx.Done():
 			return
 		}
+		slots <- struct{}{}
 		n := 1
 	fill:
-		for n < w.par {
+		for len(slots) < level {
 			select {
-			case slots <- struct{}{}:
+			case w.e.account <- struct{}{}:
+				slots <- struct{}{}
 				n++
 			default:
 				break fill
 			}
 		}
-		got := w.fetch(cons, n, slots)
+		got := w.fetch(cons, n, slots, freed)
 		for ; got < n; got++ {
 			<-slots
+			<-w.e.account
 		}
+		w.cl.Tick(time.Now())
 	}
 }
 
 // fetch pulls up to n events and starts each as it arrives; it returns how
-// many it started (each releases its slot when done).
-func (w *worker) fetch(cons jetstream.Consumer, n int, slots chan struct{}) int {
+// many it started (each releases its slots and signals freed when done).
+func (w *worker) fetch(cons jetstream.Consumer, n int, slots, freed chan struct{}) int {
 	ctx, cancel := context.WithTimeout(w.fetchCtx, fetchWait)
 	defer cancel()
 	batch, err := cons.Fetch(n, jetstream.FetchContext(ctx))
@@ -139,7 +159,15 @@ func (w *worker) fetch(cons jetstream.Consumer, n int, slots chan struct{}) int 
 		w.e.wg.Add(1)
 		go func() {
 			defer w.e.wg.Done()
-			defer func() { <-slots }()
+			defer func() {
+				<-slots
+				<-w.e.account
+				w.cl.Done()
+				select {
+				case freed <- struct{}{}:
+				default:
+				}
+			}()
 			w.e.handle(w.e.runCtx, w.name, msg)
 		}()
 	}

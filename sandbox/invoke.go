@@ -83,8 +83,26 @@ func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.Invoke
 		in = fs.idle[n-1]
 		fs.idle[n-1] = nil
 		fs.idle = fs.idle[:n-1]
+	} else if fs.busy-1-len(fs.waiters) >= softCap() && (fs.starting >= softCap() || p.saturated()) {
+		// Every CPU is busy, or as many instances as CPUs are starting
+		// (a burst): a running instance, handed over, serves this sooner
+		// than a new process would.
+		in = p.awaitHandoff(fs, ctx.Done())
+	}
+	cold := in == nil
+	if cold {
+		fs.starting++
 	}
 	p.mu.Unlock()
+	started := func() {
+		if cold {
+			cold = false
+			p.mu.Lock()
+			fs.starting--
+			p.mu.Unlock()
+		}
+	}
+	defer started()
 	killAll(retired)
 
 	res := &ferry.Result{RequestID: id, ExecutedVersion: ferry.LatestVersion}
@@ -102,6 +120,7 @@ func (p *Pool) Invoke(ctx context.Context, fn *ferry.Function, req *ferry.Invoke
 				return entrypointFailure(res, id, err), nil
 			}
 			ok, err := in.awaitInit(ctx, res)
+			started()
 			if err != nil || !ok {
 				return resultOrNil(res, err)
 			}
@@ -154,11 +173,14 @@ func (p *Pool) release(fs *fnState, in *instance, healthy bool) {
 		in.cur = nil
 		in.mu.Unlock()
 		if err == nil {
-			fs.idle = append(fs.idle, in)
+			if !fs.handoff(in) {
+				fs.idle = append(fs.idle, in)
+			}
 			p.mu.Unlock()
 			return
 		}
 	}
+	fs.handoff(nil) // a waiter starts its own instead
 	p.mu.Unlock()
 	in.kill()
 }

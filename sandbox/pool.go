@@ -55,6 +55,9 @@ type Options struct {
 	// for JavaScript v3 that Node.js functions find when they do not bundle
 	// their own.
 	NodeSDK string
+	// Saturated, when set, replaces the /proc/stat reading of whether the
+	// machine's CPUs are saturated (spawngate.go); tests set it.
+	Saturated func() bool
 }
 
 // Pool runs function instances.
@@ -67,7 +70,8 @@ type Pool struct {
 	running bool
 	stopped bool
 	stopCh  chan struct{}
-	wg      sync.WaitGroup // janitor and instance watchers
+	wg      sync.WaitGroup // janitor, CPU meter and instance watchers
+	cpu     cpuMeter
 }
 
 // fnState is one function's instances.
@@ -75,7 +79,12 @@ type fnState struct {
 	latest config
 	idle   []*instance // most recently used last
 	all    map[*instance]struct{}
-	busy   int // invocations holding or starting an instance
+	busy   int // invocations holding or starting an instance, or waiting for one
+	// starting counts the invocations starting an instance of their own.
+	starting int
+	// waiters are invocations waiting for a running instance to be handed
+	// over (spawngate.go), longest waiting first.
+	waiters []chan *instance
 }
 
 // New returns a pool; Start starts it.
@@ -118,6 +127,10 @@ func (p *Pool) Start(ctx context.Context) error {
 	p.running = true
 	p.wg.Add(1)
 	go p.janitor()
+	if p.opts.Saturated == nil {
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); p.cpu.run(p.stopCh) }()
+	}
 	return nil
 }
 

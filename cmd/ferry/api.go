@@ -28,7 +28,12 @@ func (m *Main) apiHandler() http.Handler {
 	ops.HandleFunc("GET /healthz", m.healthz)
 	ops.HandleFunc("GET /readyz", m.readyz)
 	ops.Handle("GET /_ferry/logs", m.Logs)
+	profiles := pprofHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.Config.Pprof && isPprofPath(r.URL.Path) {
+			profiles.ServeHTTP(w, r)
+			return
+		}
 		switch r.URL.Path {
 		case "/metrics", "/healthz", "/readyz", "/_ferry/logs":
 			ops.ServeHTTP(w, r)

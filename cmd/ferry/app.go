@@ -80,6 +80,13 @@ type Config struct {
 	AsyncAckWait time.Duration
 	// SyncAlways fsyncs every JetStream write (slower; survives power loss).
 	SyncAlways bool
+	// Concurrency is the account's async concurrency: how many async
+	// invocations run at once across every function (default 1000, AWS's;
+	// one function runs at most what the machine can, see async.Options).
+	Concurrency int
+	// Pprof serves Go's profiles at /debug/pprof/ on the API port, to
+	// callers with the dashboard token (pprof.go).
+	Pprof bool
 	// NATSListen opens the embedded NATS server's client port (off by
 	// default); NATSURL uses an external NATS cluster instead.
 	NATSListen string
@@ -246,6 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Async = async.New(m.Engine, async.Options{
 		Functions: m.Functions, History: invocations, Runner: localCodeRunner{m},
 		ClockScale: cfg.ClockScale, AckWait: cfg.AsyncAckWait, Observer: m.Metrics, Logger: log, Fault: faultHook(),
+		Concurrency: cfg.Concurrency,
 	})
 	m.Topics = topic.New(m.Engine, topic.Options{
 		Realm: cfg.Realm, Logger: log, RetryBase: scaled(time.Second), PublicURL: "http://" + cfg.APIAddr,

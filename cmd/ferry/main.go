@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	if ok, code := runBenchRole(); ok {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {

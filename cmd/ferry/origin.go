@@ -209,7 +209,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 			w.Header().Set("Cache-Control", "no-store")
 			_ = json.NewEncoder(w).Encode(map[string]string{"token": token})
 			return
-		case strings.HasPrefix(p, web.Prefix+"api/") || strings.HasPrefix(p, control.Prefix):
+		case strings.HasPrefix(p, web.Prefix+"api/") || strings.HasPrefix(p, control.Prefix) || isPprofPath(p):
 			got := r.Header.Get(web.TokenHeader)
 			if got == "" {
 				writeFerryError(w, http.StatusForbidden, ferry.EUNAUTHORIZED, "this call needs the "+web.TokenHeader+" header: the dashboard page and the ferry command line send it (GET "+tokenPath+")")

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferry-run/ferry"
+	"github.com/ferry-run/ferry/async"
+	"github.com/ferry-run/ferry/web"
 )
 
 func newRootCommand() *cobra.Command {
@@ -22,7 +24,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newRuntimeCommand())
 	root.AddCommand(newServerCommand(), newUpCommand(), newInvokeCommand(),
 		newSendCommand(), newReceiveCommand(), newPublishCommand(), newPutEventsCommand(), newLogsCommand(),
-		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand())
+		newInvocationsCommand(), newTraceCommand(), newGraphCommand(), newQueueCommand(), newRedriveCommand(), newBenchCommand())
 	withUsage(root)
 	return root
 }
@@ -54,6 +56,8 @@ type serverFlags struct {
 	replicas    int
 	python      string
 	nodeName    string
+	pprof       bool
+	concurrency int
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
@@ -79,6 +83,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet, defaultDataDir string) {
 	f.registerEngine(fs)
 	f.registerCluster(fs)
 	f.registerPython(fs)
+	fs.IntVar(&f.concurrency, "concurrency", async.DefaultConcurrency, "account concurrency: most async invocations running at once across every function (one function runs at most 8 per CPU, and only as many as add throughput)")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve Go's CPU, heap and goroutine profiles at /debug/pprof/ on the API port (calls need the "+web.TokenHeader+" header, see GET /_ferry/token)")
 	fs.DurationVar(&f.ackWait, "async-ack-wait", 30*time.Second, "how long an async event held by a worker that stopped (a crash) waits before it runs again")
 }
 
@@ -105,6 +111,9 @@ func (f *serverFlags) config() (Config, error) {
 	if err := checkReplicas(f.replicas); err != nil {
 		return Config{}, err
 	}
+	if f.concurrency < 1 {
+		return Config{}, ferry.Errorf(ferry.EINVALID, "--concurrency must be >= 1, got %d", f.concurrency)
+	}
 	if f.shutdown <= 0 {
 		return Config{}, ferry.Errorf(ferry.EINVALID, "--shutdown-timeout must be > 0, got %v", f.shutdown)
 	}
@@ -115,7 +124,7 @@ func (f *serverFlags) config() (Config, error) {
 		NATSListen: f.natsListen, NATSURL: f.natsURL, NATSAuth: f.natsAuth.auth(), Auth: f.auth, AccessKeys: keys, HistoryRetention: f.retention, OTLPEndpoint: f.otlp,
 		Limits: f.limits, AllowOrigins: origins,
 		HistoryMax: historyMax, ShutdownTimeout: f.shutdown,
-		AsyncAckWait: f.ackWait, Replicas: f.replicas, PythonBinary: f.python, NodeName: f.nodeName,
+		AsyncAckWait: f.ackWait, Replicas: f.replicas, PythonBinary: f.python, NodeName: f.nodeName, Pprof: f.pprof, Concurrency: f.concurrency,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}, nil
 }
