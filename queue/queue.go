@@ -64,6 +64,9 @@ type Options struct {
 	// DuplicateWindow is JetStream's duplicate window on each queue stream
 	// (default 2 min); the durable markers of dedup.go hold beyond it.
 	DuplicateWindow time.Duration
+	// FifoDedupWindow is the deduplication interval of FIFO queues
+	// (default DefaultFifoDedupWindow, SQS's 5 minutes); see fifo.go.
+	FifoDedupWindow time.Duration
 	// Fault, when set, is called at named points; crash tests use it to
 	// kill the process there. Points: "queue-published" (a deduplicated
 	// message is stored, its marker not yet set to stored).
@@ -101,12 +104,14 @@ type Service struct {
 	secret []byte
 	now    func() time.Time
 
-	dedupTTL  time.Duration
-	dupWindow time.Duration
-	dedup     jetstream.KeyValue
-	receives  jetstream.KeyValue
-	startedAt time.Time // messages stored before may have been received by an earlier process
-	faultHook func(string)
+	dedupTTL   time.Duration
+	dupWindow  time.Duration
+	dedup      jetstream.KeyValue
+	receives   jetstream.KeyValue
+	groups     jetstream.KeyValue // FIFO group locks (fifo.go)
+	fifoWindow time.Duration
+	startedAt  time.Time // messages stored before may have been received by an earlier process
+	faultHook  func(string)
 
 	mu      sync.RWMutex
 	queues  map[string]*queue
@@ -138,8 +143,11 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	if opts.DuplicateWindow <= 0 {
 		opts.DuplicateWindow = 2 * time.Minute
 	}
+	if opts.FifoDedupWindow <= 0 {
+		opts.FifoDedupWindow = DefaultFifoDedupWindow
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{engine: e, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
+	return &Service{engine: e, fifoWindow: opts.FifoDedupWindow, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
 		dedupTTL: opts.DedupRetention, dupWindow: opts.DuplicateWindow, faultHook: opts.Fault,
 		queues: map[string]*queue{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
@@ -164,6 +172,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.openReceives(ctx); err != nil {
+		return err
+	}
+	if err := s.openGroups(ctx); err != nil {
 		return err
 	}
 	if s.engine.Embedded() {
@@ -256,7 +267,7 @@ func (s *Service) applyLocked(ctx context.Context, e jetstream.KeyValueEntry, en
 	var cons jetstream.Consumer
 	if ensure {
 		cons, err = s.declare(ctx, name, a)
-	} else {
+	} else if !IsFIFO(name) {
 		cons, err = s.js.Consumer(ctx, streamName(name), consumerName)
 	}
 	if err != nil {
@@ -268,6 +279,9 @@ func (s *Service) applyLocked(ctx context.Context, e jetstream.KeyValueEntry, en
 
 // declare creates or updates the stream and consumer of a queue.
 func (s *Service) declare(ctx context.Context, name string, a attributes) (jetstream.Consumer, error) {
+	if IsFIFO(name) {
+		return nil, s.declareFifo(ctx, name, a) // no consumer: fifo.go
+	}
 	st, err := s.engine.EnsureStream(ctx, jetstream.StreamConfig{
 		Name:              streamName(name),
 		Subjects:          []string{subjPrefix + name + ".>"},
@@ -306,7 +320,12 @@ func ackWait(v time.Duration) time.Duration {
 	return v
 }
 
-func streamName(queue string) string   { return streamPrefix + queue }
+func streamName(queue string) string {
+	if IsFIFO(queue) {
+		return fifoStreamPrefix + fifoBase(queue)
+	}
+	return streamPrefix + queue
+}
 func readySubject(queue string) string { return subjPrefix + queue + ".m" }
 func delaySubject(queue, id string) string {
 	return subjPrefix + queue + ".d." + id
