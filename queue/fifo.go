@@ -1,56 +1,6 @@
 package queue
 
-// FIFO queues on JetStream.
-//
-// A queue whose name ends in ".fifo" is a FIFO queue (created with the
-// attribute FifoQueue=true, as SQS requires both). It maps onto JetStream
-// differently from a standard queue:
-//
-//   - Stream: one stream per queue, FERRYF_<name without .fifo>, limits
-//     retention (MaxAge = MessageRetentionPeriod), no consumer. Each message
-//     is stored on a per-group subject ferryf.<name>.g.<hex(MessageGroupId)>,
-//     so the stream sequence orders the messages of the queue and of every
-//     group, and "the next message of group G" is one direct get by subject.
-//   - SequenceNumber is the stream sequence (20 digits, zero-padded); the
-//     message id is a UUID v5 of queue, creation time and sequence, so a
-//     duplicate send answers with the first copy's id and sequence.
-//   - Deduplication uses JetStream's own: the deduplication id (the
-//     MessageDeduplicationId, or the hex SHA-256 of the body with
-//     ContentBasedDeduplication) is the Nats-Msg-Id header, prefixed with
-//     the group for DeduplicationScope=messageGroup, and the stream's
-//     duplicate window is the 5-minute deduplication interval
-//     (Options.FifoDedupWindow; shorter only when the retention period is).
-//     A publish inside the window is acknowledged as a duplicate and stores
-//     nothing. JetStream rebuilds the window from the stored messages when
-//     the server restarts, so a message already received and deleted before
-//     a restart is not recognised after it: a resend in what is left of its
-//     window is stored again.
-//   - One batch in flight per group: a key-value bucket (GroupBucket) holds,
-//     per queue and group, the lock of the group's in-flight messages:
-//     a random token and each message's visibility deadline. A receive walks
-//     the stream from its first sequence (at most fifoScanLimit messages),
-//     skips every group whose lock has a deadline in the future or whose
-//     first message is still delayed (queue DelaySeconds), takes the
-//     messages of the other groups in sequence order, and claims each group
-//     with a compare-and-set on its lock (a group claimed concurrently, here
-//     or on another node, is left out of the answer). So a group's messages
-//     are never received while an earlier one of the group is in flight, and
-//     come back in order when their visibility ends.
-//   - DeleteMessage removes the message from the stream (DeleteMsg) and its
-//     entry from the group's lock; the lock goes with its last entry.
-//     ChangeMessageVisibility moves one entry's deadline. A receipt handle
-//     names the sequence, group and lock token: once the group was received
-//     again after a visibility timeout, an older handle is refused.
-//   - Receive counts are kept in ReceivesBucket as for standard queues; the
-//     redrive policy moves a message past maxReceiveCount to its (FIFO)
-//     dead-letter queue, keeping its group and deduplication id.
-//   - Long polls re-scan every fifoPollInterval until a message is
-//     available or the wait ends.
-//
-// Per-message DelaySeconds is refused on FIFO queues, as SQS does; the
-// queue's DelaySeconds applies. FifoThroughputLimit is stored and returned
-// (Ferry applies no throughput quota). ApproximateNumberOfMessagesDelayed
-// is 0 on FIFO queues.
+// FIFO queues: see the package doc (# FIFO queues).
 
 import (
 	"context"
