@@ -53,9 +53,11 @@
 //     first message is still delayed (queue DelaySeconds), takes the
 //     messages of the other groups in sequence order, and claims each group
 //     with a compare-and-set on its lock (a group claimed concurrently, here
-//     or on another node, is left out of the answer). So a group's messages
-//     are never received while an earlier one of the group is in flight, and
-//     come back in order when their visibility ends.
+//     or on another node, is left out of the answer). After the claim each
+//     message is looked up again (a delete removes the message before it
+//     releases the group, so one read just before a delete is dropped). So a
+//     group's messages are never received while an earlier one of the group
+//     is in flight, and come back in order when their visibility ends.
 //   - DeleteMessage removes the message from the stream (DeleteMsg) and its
 //     entry from the group's lock; the lock goes with its last entry.
 //     ChangeMessageVisibility moves one entry's deadline. A receipt handle
