@@ -20,6 +20,10 @@ type OutgoingMessage struct {
 	// DedupID, when set, makes the send idempotent within the engine's
 	// deduplication window (Ferry-internal; used for destination records).
 	DedupID string
+	// GroupID is the message group of a message sent to a FIFO queue
+	// (required there, refused elsewhere). On a FIFO queue DedupID is the
+	// message deduplication id, deduplicated within the queue's window.
+	GroupID string
 	// TraceID and Hops carry the trace and loop counters across hops.
 	TraceID string
 	Hops    int
@@ -39,6 +43,10 @@ type Message struct {
 	SenderID              string
 	TraceID               string
 	Hops                  int
+	// GroupID, DedupID and SequenceNumber are set on FIFO queue messages.
+	GroupID        string
+	DedupID        string
+	SequenceNumber string
 }
 
 // ReceiveOptions control a receive.
@@ -69,8 +77,11 @@ type Notification struct {
 	Message    string
 	Attributes map[string]MessageAttribute
 	DedupID    string
-	TraceID    string
-	Hops       int
+	// GroupID is the message group of a notification published to a FIFO
+	// topic (required there, refused elsewhere).
+	GroupID string
+	TraceID string
+	Hops    int
 }
 
 // TopicPublisher publishes to a topic by name. Errors: ENOTFOUND, ETOOLARGE.

@@ -19,10 +19,14 @@ import (
 // different values are ECONFLICT (AWS QueueAlreadyExists). Errors: EINVALID
 // for a bad name or attribute (the message names it).
 func (s *Service) CreateQueue(ctx context.Context, name string, attrs map[string]string) (*QueueInfo, error) {
-	if !ferry.ValidResourceName(name) {
-		return nil, ferry.Errorf(ferry.EINVALID, "queue name %q must be 1-80 characters of letters, digits, '-' and '_' (FIFO queues are not supported)", name)
+	if !ferry.ValidQueueName(name) {
+		return nil, ferry.Errorf(ferry.EINVALID, "queue name %q must be 1-80 characters of letters, digits, '-' and '_', a FIFO queue's ending in .fifo", name)
 	}
 	norm, err := normalize(attrs)
+	if err != nil {
+		return nil, err
+	}
+	fifoDefaults, err := fifoAttrs(name, norm, true)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +36,7 @@ func (s *Service) CreateQueue(ctx context.Context, name string, attrs map[string
 		return nil, err
 	}
 	full := defaultAttrs()
+	maps.Copy(full, fifoDefaults)
 	for k, v := range norm {
 		if v != "" {
 			full[k] = v
@@ -92,6 +97,9 @@ func (s *Service) checkRedrive(source string, p *RedrivePolicy) error {
 	if p == nil {
 		return nil
 	}
+	if err := checkFifoRedrive(source, p); err != nil {
+		return err
+	}
 	dlq := queueName(p.DeadLetterTargetArn)
 	if dlq == source {
 		return ferry.Errorf(ferry.EINVALID, "attribute RedrivePolicy: queue %q cannot be its own dead-letter queue", source)
@@ -121,6 +129,9 @@ func (s *Service) DeleteQueue(ctx context.Context, name string) error {
 	if err := s.js.DeleteStream(ctx, streamName(name)); err != nil && !natsjs.IsNotFound(err) {
 		return fmt.Errorf("delete queue %q stream: %w", name, err)
 	}
+	if IsFIFO(name) {
+		s.dropLocks(ctx, name)
+	}
 	s.log.Info("queue deleted", "queue", name)
 	return nil
 }
@@ -139,6 +150,9 @@ func (s *Service) PurgeQueue(ctx context.Context, name string) error {
 	if err := st.Purge(ctx); err != nil {
 		return fmt.Errorf("purge queue %q: %w", name, err)
 	}
+	if IsFIFO(name) {
+		s.dropLocks(ctx, name)
+	}
 	return nil
 }
 
@@ -152,6 +166,9 @@ func (s *Service) SetQueueAttributes(ctx context.Context, name string, attrs map
 	}
 	norm, err := normalize(attrs)
 	if err != nil {
+		return err
+	}
+	if _, err := fifoAttrs(name, norm, false); err != nil {
 		return err
 	}
 	def := q.def
@@ -268,6 +285,9 @@ type counts struct{ visible, inFlight, delayed int64 }
 // delivered, delivered and not deleted) and the stream (everything else stored is
 // a pending schedule, i.e. a delayed message).
 func (s *Service) counts(ctx context.Context, q *queue, delayed bool) (counts, error) {
+	if IsFIFO(q.def.Name) {
+		return s.fifoCounts(ctx, q)
+	}
 	ci, err := q.cons.Info(ctx)
 	if err != nil {
 		return counts{}, fmt.Errorf("queue %q counters: %w", q.def.Name, err)

@@ -46,7 +46,8 @@ const (
 
 // settable lists the attributes CreateQueue and SetQueueAttributes accept.
 var settable = []string{AttrDelaySeconds, AttrMaximumMessageSize, AttrRetentionPeriod,
-	AttrReceiveWaitTime, AttrVisibilityTimeout, AttrRedrivePolicy, AttrRedriveAllowPolicy}
+	AttrReceiveWaitTime, AttrVisibilityTimeout, AttrRedrivePolicy, AttrRedriveAllowPolicy,
+	AttrFifoQueue, AttrContentBasedDeduplication, AttrDeduplicationScope, AttrFifoThroughputLimit}
 
 // readOnly lists the attributes only GetQueueAttributes returns.
 var readOnly = []string{AttrNumMessages, AttrNumNotVisible, AttrNumDelayed,
@@ -144,8 +145,12 @@ func normalize(in map[string]string) (map[string]string, error) {
 			}
 			b, _ := json.Marshal(p)
 			out[k] = string(b)
-		case "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit":
-			return nil, ferry.Errorf(ferry.EINVALID, "attribute %s: FIFO queues are not supported", k)
+		case AttrFifoQueue, AttrContentBasedDeduplication, AttrDeduplicationScope, AttrFifoThroughputLimit:
+			n, err := normalizeFifo(k, v)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
 		default:
 			for _, r := range readOnly {
 				if k == r {

@@ -1,4 +1,6 @@
-// Package queue owns Ferry's SQS-like standard queues on JetStream.
+// Package queue owns Ferry's SQS-like standard and FIFO queues on JetStream.
+//
+// # Standard queues
 //
 // Each queue is one work-queue stream (FERRYQ_<name>) with one durable pull
 // consumer: visibility is the consumer's AckWait, ChangeMessageVisibility is a
@@ -16,6 +18,61 @@
 // because retention (MaxAge), purge, deletion and the counters that back
 // the Approximate* attributes are all per stream in JetStream, and a busy
 // queue then never slows another queue's consumer.
+//
+// # FIFO queues
+//
+// A queue whose name ends in ".fifo" is a FIFO queue (created with the
+// attribute FifoQueue=true, as SQS requires both). It maps onto JetStream
+// differently from a standard queue:
+//
+//   - Stream: one stream per queue, FERRYF_<name without .fifo>, limits
+//     retention (MaxAge = MessageRetentionPeriod), no consumer. Each message
+//     is stored on a per-group subject ferryf.<name>.g.<hex(MessageGroupId)>,
+//     so the stream sequence orders the messages of the queue and of every
+//     group, and "the next message of group G" is one direct get by subject.
+//   - SequenceNumber is the stream sequence (20 digits, zero-padded); the
+//     message id is a UUID v5 of queue, creation time and sequence, so a
+//     duplicate send answers with the first copy's id and sequence.
+//   - Deduplication uses JetStream's own: the deduplication id (the
+//     MessageDeduplicationId, or the hex SHA-256 of the body with
+//     ContentBasedDeduplication; for a topic's delivery, the delivery's
+//     DedupID) is the Nats-Msg-Id header, prefixed with
+//     the group for DeduplicationScope=messageGroup, and the stream's
+//     duplicate window is the 5-minute deduplication interval
+//     (Options.FifoDedupWindow; shorter only when the retention period is).
+//     A publish inside the window is acknowledged as a duplicate and stores
+//     nothing. JetStream rebuilds the window from the stored messages when
+//     the server restarts, so a message already received and deleted before
+//     a restart is not recognised after it: a resend in what is left of its
+//     window is stored again.
+//   - One batch in flight per group: a key-value bucket (GroupBucket) holds,
+//     per queue and group, the lock of the group's in-flight messages:
+//     a random token and each message's visibility deadline. A receive walks
+//     the stream from its first sequence (at most fifoScanLimit messages),
+//     skips every group whose lock has a deadline in the future or whose
+//     first message is still delayed (queue DelaySeconds), takes the
+//     messages of the other groups in sequence order, and claims each group
+//     with a compare-and-set on its lock (a group claimed concurrently, here
+//     or on another node, is left out of the answer). After the claim each
+//     message is looked up again (a delete removes the message before it
+//     releases the group, so one read just before a delete is dropped). So a
+//     group's messages are never received while an earlier one of the group
+//     is in flight, and come back in order when their visibility ends.
+//   - DeleteMessage removes the message from the stream (DeleteMsg) and its
+//     entry from the group's lock; the lock goes with its last entry.
+//     ChangeMessageVisibility moves one entry's deadline. A receipt handle
+//     names the sequence, group and lock token: once the group was received
+//     again after a visibility timeout, an older handle is refused.
+//   - Receive counts are kept in ReceivesBucket as for standard queues; the
+//     redrive policy moves a message past maxReceiveCount to its (FIFO)
+//     dead-letter queue, keeping its group and deduplication id.
+//   - Long polls re-scan every fifoPollInterval until a message is
+//     available or the wait ends.
+//
+// Per-message DelaySeconds is refused on FIFO queues, as SQS does; the
+// queue's DelaySeconds applies. FifoThroughputLimit is stored and returned
+// (Ferry applies no throughput quota). ApproximateNumberOfMessagesDelayed
+// is 0 on FIFO queues.
 package queue
 
 import (
@@ -64,6 +121,9 @@ type Options struct {
 	// DuplicateWindow is JetStream's duplicate window on each queue stream
 	// (default 2 min); the durable markers of dedup.go hold beyond it.
 	DuplicateWindow time.Duration
+	// FifoDedupWindow is the deduplication interval of FIFO queues
+	// (default DefaultFifoDedupWindow, SQS's 5 minutes); see fifo.go.
+	FifoDedupWindow time.Duration
 	// Fault, when set, is called at named points; crash tests use it to
 	// kill the process there. Points: "queue-published" (a deduplicated
 	// message is stored, its marker not yet set to stored).
@@ -101,12 +161,14 @@ type Service struct {
 	secret []byte
 	now    func() time.Time
 
-	dedupTTL  time.Duration
-	dupWindow time.Duration
-	dedup     jetstream.KeyValue
-	receives  jetstream.KeyValue
-	startedAt time.Time // messages stored before may have been received by an earlier process
-	faultHook func(string)
+	dedupTTL   time.Duration
+	dupWindow  time.Duration
+	dedup      jetstream.KeyValue
+	receives   jetstream.KeyValue
+	groups     jetstream.KeyValue // FIFO group locks (fifo.go)
+	fifoWindow time.Duration
+	startedAt  time.Time // messages stored before may have been received by an earlier process
+	faultHook  func(string)
 
 	mu      sync.RWMutex
 	queues  map[string]*queue
@@ -138,8 +200,11 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	if opts.DuplicateWindow <= 0 {
 		opts.DuplicateWindow = 2 * time.Minute
 	}
+	if opts.FifoDedupWindow <= 0 {
+		opts.FifoDedupWindow = DefaultFifoDedupWindow
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{engine: e, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
+	return &Service{engine: e, fifoWindow: opts.FifoDedupWindow, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
 		dedupTTL: opts.DedupRetention, dupWindow: opts.DuplicateWindow, faultHook: opts.Fault,
 		queues: map[string]*queue{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
@@ -164,6 +229,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.openReceives(ctx); err != nil {
+		return err
+	}
+	if err := s.openGroups(ctx); err != nil {
 		return err
 	}
 	if s.engine.Embedded() {
@@ -256,7 +324,7 @@ func (s *Service) applyLocked(ctx context.Context, e jetstream.KeyValueEntry, en
 	var cons jetstream.Consumer
 	if ensure {
 		cons, err = s.declare(ctx, name, a)
-	} else {
+	} else if !IsFIFO(name) {
 		cons, err = s.js.Consumer(ctx, streamName(name), consumerName)
 	}
 	if err != nil {
@@ -268,6 +336,9 @@ func (s *Service) applyLocked(ctx context.Context, e jetstream.KeyValueEntry, en
 
 // declare creates or updates the stream and consumer of a queue.
 func (s *Service) declare(ctx context.Context, name string, a attributes) (jetstream.Consumer, error) {
+	if IsFIFO(name) {
+		return nil, s.declareFifo(ctx, name, a) // no consumer: fifo.go
+	}
 	st, err := s.engine.EnsureStream(ctx, jetstream.StreamConfig{
 		Name:              streamName(name),
 		Subjects:          []string{subjPrefix + name + ".>"},
@@ -306,7 +377,12 @@ func ackWait(v time.Duration) time.Duration {
 	return v
 }
 
-func streamName(queue string) string   { return streamPrefix + queue }
+func streamName(queue string) string {
+	if IsFIFO(queue) {
+		return fifoStreamPrefix + fifoBase(queue)
+	}
+	return streamPrefix + queue
+}
 func readySubject(queue string) string { return subjPrefix + queue + ".m" }
 func delaySubject(queue, id string) string {
 	return subjPrefix + queue + ".d." + id

@@ -92,6 +92,9 @@ func (s *Service) DeleteMessage(ctx context.Context, queue, receiptHandle string
 	if _, err := s.lookup(queue); err != nil {
 		return err
 	}
+	if IsFIFO(queue) {
+		return s.deleteFifo(ctx, queue, receiptHandle)
+	}
 	h, err := s.verify(queue, receiptHandle)
 	if err != nil {
 		return err
@@ -119,6 +122,9 @@ func (s *Service) ChangeMessageVisibility(ctx context.Context, queue, receiptHan
 	}
 	if timeout < 0 || timeout > MaxVisibility {
 		return ferry.Errorf(ferry.EINVALID, "VisibilityTimeout must be from 0 to 43200, got %v", timeout.Seconds())
+	}
+	if IsFIFO(queue) {
+		return s.changeVisibilityFifo(ctx, queue, receiptHandle, timeout)
 	}
 	h, err := s.verify(queue, receiptHandle)
 	if err != nil {

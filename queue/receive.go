@@ -54,6 +54,9 @@ func (s *Service) ReceiveMessages(ctx context.Context, queue string, opts ferry.
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
+	if IsFIFO(queue) {
+		return s.receiveFifo(ctx, q, n, wait, vis)
+	}
 
 	deadline := s.now().Add(wait)
 	var out []ferry.Message

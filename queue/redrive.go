@@ -26,6 +26,9 @@ func (s *Service) Redrive(ctx context.Context, dlq, destination string) (int, er
 	if err != nil {
 		return 0, err
 	}
+	if IsFIFO(dlq) {
+		return 0, ferry.Errorf(ferry.EINVALID, "moving messages out of the FIFO queue %q is not supported by Ferry", dlq)
+	}
 	if destination == dlq {
 		return 0, ferry.Errorf(ferry.EINVALID, "the destination of a message move must differ from the source queue %q", dlq)
 	}

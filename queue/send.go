@@ -35,6 +35,7 @@ type SendResult struct {
 	MessageID              string
 	MD5OfBody              string
 	MD5OfMessageAttributes string // "" without attributes
+	SequenceNumber         string // FIFO queues only
 }
 
 // SendEntry is one entry of SendMessageBatch.
@@ -69,6 +70,12 @@ func (s *Service) Send(ctx context.Context, queue string, msg ferry.OutgoingMess
 	q, err := s.lookup(queue)
 	if err != nil {
 		return SendResult{}, err
+	}
+	if IsFIFO(queue) {
+		return s.sendFifo(ctx, q, msg)
+	}
+	if msg.GroupID != "" {
+		return SendResult{}, ferry.Errorf(ferry.EINVALID, "MessageGroupId is only valid for FIFO queues; %q is a standard queue", queue)
 	}
 	if err := validateMessage(msg, q.attr.MaxSize); err != nil {
 		return SendResult{}, err

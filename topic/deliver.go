@@ -47,6 +47,15 @@ func (s *Service) deliver(r *subRunner, m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
+	if IsFIFO(msg.Topic) {
+		md, err := m.Metadata()
+		if err != nil {
+			s.log.Error("topic message without metadata", "subscription", r.arn, "err", err)
+			return // redelivered after the ack wait
+		}
+		msg.MessageID = fifoMessageID(msg.Topic, md.Sequence.Stream)
+		msg.Sequence = sequenceNumber(md.Sequence.Stream)
+	}
 	c := r.cfg.Load()
 	if !c.filter.match(&msg) {
 		r.filtered.Add(1)
@@ -155,7 +164,7 @@ func (s *Service) toQueue(ctx context.Context, c *subConfig, m *stored) error {
 	if s.t.Queues == nil {
 		return errClient{ferry.Errorf(ferry.EUNAVAILABLE, "no queue service to deliver to %s", c.rec.Endpoint)}
 	}
-	out := ferry.OutgoingMessage{DedupID: deliveryID(m, c), TraceID: m.TraceID, Hops: m.Hops}
+	out := ferry.OutgoingMessage{DedupID: deliveryID(m, c), GroupID: m.GroupID, TraceID: m.TraceID, Hops: m.Hops}
 	if c.raw {
 		if len(m.Attributes) > 10 {
 			return errClient{ferry.Errorf(ferry.EINVALID, "raw delivery to queue %s takes at most 10 message attributes, message has %d", c.target.Name, len(m.Attributes))}

@@ -14,7 +14,7 @@
 // Publish stores the message in the stream [Stream] (subject
 // "ferry.topic.<name>") before it returns. A [ferry.Notification] DedupID
 // becomes the Nats-Msg-Id header and the message id is derived from it, so a
-// repeated publish inside the stream's two-minute deduplication window returns
+// repeated publish inside the stream's five-minute deduplication window returns
 // the same message id and stores nothing.
 //
 // # Fan-out
@@ -64,6 +64,11 @@
 // Options.PublicURL + [CertificatePath] and the API layer serves
 // [Service.SigningCertificate] there. The signature is computed once per
 // message and signature version and cached.
+//
+// FIFO topics (name ending in .fifo, FifoTopic=true) require a message
+// group and a deduplication id, deliver only to SQS FIFO queues, one
+// message at a time per subscription in publish order; how they map onto
+// JetStream is described in fifo.go.
 //
 // Filter policies are compiled by package pattern, in the MessageAttributes
 // (default) or MessageBody scope; a message that does not match is

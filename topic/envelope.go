@@ -26,6 +26,7 @@ type envelope struct {
 	SigningCertURL    string               `json:"SigningCertURL"`
 	UnsubscribeURL    string               `json:"UnsubscribeURL"`
 	MessageAttributes map[string]attrValue `json:"MessageAttributes,omitempty"`
+	SequenceNumber    string               `json:"SequenceNumber,omitempty"` // FIFO topics
 }
 
 // snsEvent is the Lambda event for a topic subscription.
@@ -109,6 +110,7 @@ func (s *Service) envelopeJSON(m *stored, c *subConfig) ([]byte, error) {
 		Type: "Notification", MessageID: m.MessageID, TopicArn: c.topicArn, Subject: m.Subject,
 		Message: m.Message, Timestamp: snsTime(m.Timestamp),
 		SignatureVersion: sp.version, Signature: sp.signature, SigningCertURL: sp.certURL, UnsubscribeURL: sp.unsubURL,
+		SequenceNumber: m.Sequence,
 	}
 	if len(m.Attributes) > 0 {
 		e.MessageAttributes = renderAttrs(m)

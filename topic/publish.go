@@ -44,28 +44,50 @@ type stored struct {
 	Attributes map[string]ferry.MessageAttribute `json:"attrs,omitempty"`
 	TraceID    string                            `json:"trace,omitempty"`
 	Hops       int                               `json:"hops,omitempty"`
+	// GroupID and DedupID are set on a FIFO topic's messages, whose
+	// MessageID is derived from the stream sequence on delivery.
+	GroupID  string `json:"group,omitempty"`
+	DedupID  string `json:"dedup,omitempty"`
+	Sequence string `json:"-"`
 }
 
 // Publish stores n on topic (a name or ARN) and returns its message id once
 // it is durable. Errors: ENOTFOUND, EINVALID, ETOOLARGE, EUNAVAILABLE.
 func (s *Service) Publish(ctx context.Context, topic string, n ferry.Notification) (string, error) {
-	name, _, err := s.existingTopic(topic)
-	if err != nil {
-		return "", err
-	}
-	if err := validateNotification(&n); err != nil {
-		return "", err
-	}
-	return s.store(ctx, name, n)
+	id, _, err := s.PublishSequenced(ctx, topic, n)
+	return id, err
 }
 
-func (s *Service) store(ctx context.Context, topic string, n ferry.Notification) (string, error) {
+// PublishSequenced is Publish that also returns the SequenceNumber of a
+// FIFO topic's message ("" for a standard topic). On a FIFO topic n needs a
+// GroupID and, unless the topic has ContentBasedDeduplication, a DedupID;
+// a repeat inside the deduplication window returns the first message's id
+// and sequence number (see fifo.go).
+func (s *Service) PublishSequenced(ctx context.Context, topic string, n ferry.Notification) (string, string, error) {
+	name, t, err := s.existingTopic(topic)
+	if err != nil {
+		return "", "", err
+	}
+	if err := validateNotification(&n); err != nil {
+		return "", "", err
+	}
+	return s.store(ctx, name, t, n)
+}
+
+func (s *Service) store(ctx context.Context, topic string, t *topicState, n ferry.Notification) (string, string, error) {
 	m := stored{
 		Topic: topic, Subject: n.Subject, Message: n.Message, Timestamp: s.now().UTC(),
 		Attributes: n.Attributes, TraceID: n.TraceID, Hops: n.Hops,
 	}
 	msg := nats.NewMsg(jetstreamSubject(topic))
-	if n.DedupID != "" {
+	dedup, err := fifoNotification(topic, t.rec.Attributes[AttrContentBasedDeduplication] == "true", &n)
+	if err != nil {
+		return "", "", err
+	}
+	if IsFIFO(topic) {
+		m.GroupID, m.DedupID = n.GroupID, dedup
+		msg.Header.Set(jetstream.MsgIDHeader, topic+":fifo:"+dedup)
+	} else if n.DedupID != "" {
 		m.MessageID = uuid.NewSHA1(idNamespace, []byte(topic+"\x00"+n.DedupID)).String()
 		msg.Header.Set(jetstream.MsgIDHeader, topic+":"+n.DedupID)
 	} else {
@@ -73,16 +95,20 @@ func (s *Service) store(ctx context.Context, topic string, n ferry.Notification)
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	msg.Data = b
-	if _, err := s.engine.JetStream().PublishMsg(ctx, msg); err != nil {
+	ack, err := s.engine.JetStream().PublishMsg(ctx, msg)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionClosed) {
-			return "", ferry.Errorf(ferry.EUNAVAILABLE, "topic %q: store unavailable: %v", topic, err)
+			return "", "", ferry.Errorf(ferry.EUNAVAILABLE, "topic %q: store unavailable: %v", topic, err)
 		}
-		return "", fmt.Errorf("publish to topic %q: %w", topic, err)
+		return "", "", fmt.Errorf("publish to topic %q: %w", topic, err)
 	}
-	return m.MessageID, nil
+	if IsFIFO(topic) {
+		return fifoMessageID(topic, ack.Sequence), sequenceNumber(ack.Sequence), nil
+	}
+	return m.MessageID, "", nil
 }
 
 // validateNotification checks a notification as SNS's Publish does.
@@ -123,16 +149,17 @@ type BatchEntry struct {
 // BatchResult is the outcome of one entry: MessageID on success, Err (with a
 // ferry code) on failure.
 type BatchResult struct {
-	ID        string
-	MessageID string
-	Err       error
+	ID             string
+	MessageID      string
+	SequenceNumber string // FIFO topics only
+	Err            error
 }
 
 // PublishBatch publishes up to 10 entries and reports each entry's outcome
 // in order. Errors for the whole request: ENOTFOUND for the topic, and the
 // Err* batch errors of this package.
 func (s *Service) PublishBatch(ctx context.Context, topic string, entries []BatchEntry) ([]BatchResult, error) {
-	name, _, err := s.existingTopic(topic)
+	name, t, err := s.existingTopic(topic)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +195,7 @@ func (s *Service) PublishBatch(ctx context.Context, topic string, entries []Batc
 			out[i].Err = err
 			continue
 		}
-		out[i].MessageID, out[i].Err = s.store(ctx, name, n)
+		out[i].MessageID, out[i].SequenceNumber, out[i].Err = s.store(ctx, name, t, n)
 	}
 	return out, nil
 }

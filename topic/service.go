@@ -152,7 +152,7 @@ func (s *Service) open(ctx context.Context) error {
 		Name:       Stream,
 		Subjects:   []string{subjectPrefix + ">"},
 		Retention:  jetstream.InterestPolicy,
-		Duplicates: 2 * time.Minute,
+		Duplicates: 5 * time.Minute, // SNS FIFO's deduplication interval (fifo.go)
 		MaxMsgSize: natsjs.MaxPayload,
 	})
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Service) open(ctx context.Context) error {
 	if s.signer, err = loadSigner(ctx, kv); err != nil {
 		return err
 	}
-	w, err := kv.Watch(ctx, "*.*")
+	w, err := kv.WatchFiltered(ctx, []string{"*.*", "topic.*.fifo"})
 	if err != nil {
 		return fmt.Errorf("watch topics: %w", err)
 	}

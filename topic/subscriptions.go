@@ -127,6 +127,9 @@ func (s *Service) compileSub(rec subRecord) (*subConfig, error) {
 			return nil, ferry.Errorf(ferry.EINVALID, "%s subscription endpoint must be a %s ARN, got %q", rec.Protocol, want, rec.Endpoint)
 		}
 		c.target = a
+		if err := checkFifoSubscription(rec.Topic, rec.Protocol, a); err != nil {
+			return nil, err
+		}
 	case ProtocolHTTP, ProtocolHTTPS:
 		u, err := url.Parse(rec.Endpoint)
 		if err != nil || u.Scheme != rec.Protocol || u.Host == "" {
@@ -134,6 +137,9 @@ func (s *Service) compileSub(rec subRecord) (*subConfig, error) {
 		}
 	default:
 		return nil, ferry.Errorf(ferry.EINVALID, "subscription protocol %q is not supported by Ferry (lambda, sqs, http, https)", rec.Protocol)
+	}
+	if IsFIFO(rec.Topic) && rec.Protocol != ProtocolSQS {
+		return nil, checkFifoSubscription(rec.Topic, rec.Protocol, ferry.ARN{})
 	}
 	for name, v := range rec.Attributes {
 		switch name {
@@ -233,7 +239,7 @@ func (s *Service) ensureConsumer(ctx context.Context, rec subRecord) (jetstream.
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.ackWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 1000,
+		MaxAckPending: maxAckPending(rec.Topic),
 	})
 	if err != nil {
 		return nil, ferry.Errorf(ferry.EINTERNAL, "create consumer for subscription %s: %v", rec.ID, err)
@@ -266,7 +272,7 @@ func (s *Service) putSub(ctx context.Context, rec subRecord, rev uint64) error {
 	if err != nil {
 		return err
 	}
-	r := &subRunner{id: rec.ID, arn: cfg.arn, sem: make(chan struct{}, perSubscriptionConcurrency)}
+	r := &subRunner{id: rec.ID, arn: cfg.arn, sem: make(chan struct{}, concurrency(rec.Topic))}
 	r.cfg.Store(cfg)
 
 	s.mu.Lock()

@@ -53,12 +53,9 @@ func validateTopicAttr(name, value string) error {
 		if value != "PassThrough" && value != "Active" {
 			return ferry.Errorf(ferry.EINVALID, "TracingConfig must be PassThrough or Active, got %q", value)
 		}
-	case AttrFifoTopic:
-		if value == "true" {
-			return ferry.Errorf(ferry.EINVALID, "FIFO topics are not supported by Ferry")
-		}
-		if value != "false" {
-			return ferry.Errorf(ferry.EINVALID, "FifoTopic must be true or false, got %q", value)
+	case AttrFifoTopic, AttrContentBasedDeduplication:
+		if value != "true" && value != "false" {
+			return ferry.Errorf(ferry.EINVALID, "%s must be true or false, got %q", name, value)
 		}
 	default:
 		return ferry.Errorf(ferry.EINVALID, "topic attribute %q is not supported by Ferry", name)
@@ -78,7 +75,7 @@ func (s *Service) topicName(ref string) (string, error) {
 		}
 		ref = a.Name
 	}
-	if !validTopicName(ref) {
+	if !ferry.ValidTopicName(ref) {
 		return "", ferry.Errorf(ferry.EINVALID, "topic name %q must be 1-256 characters of letters, digits, '-' and '_'", ref)
 	}
 	return ref, nil
@@ -117,16 +114,19 @@ func (s *Service) CreateTopic(ctx context.Context, name string, attrs map[string
 	if err := s.ready(); err != nil {
 		return "", err
 	}
-	if !validTopicName(name) {
+	if !ferry.ValidTopicName(name) {
 		return "", ferry.Errorf(ferry.EINVALID, "topic name %q must be 1-256 characters of letters, digits, '-' and '_'", name)
+	}
+	if err := checkFifoTopic(name, attrs); err != nil {
+		return "", err
 	}
 	clean := map[string]string{}
 	for k, v := range attrs {
 		if err := validateTopicAttr(k, v); err != nil {
 			return "", err
 		}
-		if k == AttrFifoTopic {
-			continue // "false" is the only accepted value and the default
+		if k == AttrFifoTopic && v == "false" {
+			continue // the default of a standard topic
 		}
 		clean[k] = v
 	}
@@ -224,6 +224,12 @@ func (s *Service) GetTopicAttributes(ctx context.Context, topic string) (map[str
 	out["SubscriptionsDeleted"] = "0"
 	tp, _ := parseTopicDeliveryPolicy(t.rec.Attributes[AttrDeliveryPolicy])
 	out["EffectiveDeliveryPolicy"] = tp.effectiveJSON()
+	if IsFIFO(name) {
+		out[AttrFifoTopic] = "true"
+		if out[AttrContentBasedDeduplication] == "" {
+			out[AttrContentBasedDeduplication] = "false"
+		}
+	}
 	return out, nil
 }
 
@@ -239,6 +245,9 @@ func (s *Service) SetTopicAttributes(ctx context.Context, topic, name, value str
 	}
 	if name == AttrFifoTopic {
 		return ferry.Errorf(ferry.EINVALID, "FifoTopic can only be set when the topic is created")
+	}
+	if name == AttrContentBasedDeduplication && !IsFIFO(tn) {
+		return ferry.Errorf(ferry.EINVALID, "Invalid parameter: ContentBasedDeduplication applies to FIFO topics only")
 	}
 	if value != "" || name == AttrDisplayName {
 		if err := validateTopicAttr(name, value); err != nil {
@@ -302,18 +311,3 @@ func defaultFor(name string) string {
 }
 
 func jetstreamSubject(topic string) string { return subjectPrefix + topic }
-
-// validTopicName reports whether s is 1-256 characters of [A-Za-z0-9_-].
-func validTopicName(s string) bool {
-	if len(s) == 0 || len(s) > 256 {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-		default:
-			return false
-		}
-	}
-	return true
-}

@@ -43,6 +43,7 @@ func encodeRecord(msg *ferry.Message, queueARN, region string) json.RawMessage {
 	if msg.TraceID != "" {
 		attrs["AWSTraceHeader"] = msg.TraceID
 	}
+	fifoRecordAttrs(attrs, msg)
 	mattrs := make(map[string]eventAttrJSON, len(msg.Attributes))
 	for name, a := range msg.Attributes {
 		ea := eventAttrJSON{StringListValues: []string{}, BinaryListValues: [][]byte{}, DataType: a.DataType}

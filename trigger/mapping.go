@@ -123,7 +123,7 @@ func queueName(name, arn string) (string, error) {
 	if name == "" {
 		return "", ferry.Errorf(ferry.EINVALID, "an event source queue is required")
 	}
-	if !ferry.ValidResourceName(name) {
+	if !ferry.ValidQueueName(name) {
 		return "", ferry.Errorf(ferry.EINVALID, "invalid queue name %q", name)
 	}
 	return name, nil

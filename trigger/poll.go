@@ -156,6 +156,7 @@ func (r *runner) invoke(m Mapping, msgs []ferry.Message, recs []json.RawMessage)
 			return batchFailed
 		}
 		if len(failed) > 0 {
+			failed = holdGroupsAfterFailure(msgs, failed)
 			result = batchFailed
 			done = make([]ferry.Message, 0, len(msgs)-len(failed))
 			for _, msg := range msgs {

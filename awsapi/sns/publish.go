@@ -46,13 +46,7 @@ func structuredMessage(msg string) (string, error) {
 // notification decodes the message fields shared by Publish and a
 // PublishBatch entry, under prefix ("" or "PublishBatchRequestEntries.member.N.").
 func notification(p params, prefix, traceID string) (ferry.Notification, error) {
-	n := ferry.Notification{TraceID: traceID}
-	if p.get(prefix+"MessageGroupId") != "" {
-		return n, invalidParameter("MessageGroupId is not supported by Ferry: its topics are standard topics")
-	}
-	if p.get(prefix+"MessageDeduplicationId") != "" {
-		return n, invalidParameter("MessageDeduplicationId is not supported by Ferry: its topics are standard topics")
-	}
+	n := ferry.Notification{TraceID: traceID, GroupID: p.get(prefix + "MessageGroupId"), DedupID: p.get(prefix + "MessageDeduplicationId")}
 	n.Message = p.get(prefix + "Message")
 	if n.Message == "" {
 		return n, invalidParameter("Empty message")
@@ -78,7 +72,8 @@ func notification(p params, prefix, traceID string) (ferry.Notification, error) 
 }
 
 type publishResult struct {
-	MessageID string `xml:"MessageId"`
+	MessageID      string `xml:"MessageId"`
+	SequenceNumber string `xml:"SequenceNumber,omitempty"`
 }
 
 func (a *API) publish(ctx context.Context, r *request) (any, error) {
@@ -87,14 +82,17 @@ func (a *API) publish(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	n, err := notification(r.p, "", r.traceID)
+	if err == nil {
+		err = fifoParams(target, n)
+	}
 	if err != nil {
 		return nil, err
 	}
-	id, err := a.topics.Publish(ctx, target, n)
+	id, seq, err := a.topics.PublishSequenced(ctx, target, n)
 	if err != nil {
 		return nil, err
 	}
-	return publishResult{id}, nil
+	return publishResult{id, seq}, nil
 }
 
 // publishTarget returns the topic of a Publish: TopicArn, or a TargetArn
@@ -120,8 +118,9 @@ func publishTarget(p params) (string, error) {
 }
 
 type batchSuccessXML struct {
-	ID        string `xml:"Id"`
-	MessageID string `xml:"MessageId"`
+	ID             string `xml:"Id"`
+	MessageID      string `xml:"MessageId"`
+	SequenceNumber string `xml:"SequenceNumber,omitempty"`
 }
 
 type batchFailureXML struct {
@@ -157,6 +156,9 @@ func (a *API) publishBatch(ctx context.Context, r *request) (any, error) {
 		prefix := "PublishBatchRequestEntries.member." + strconv.Itoa(n) + "."
 		entries[i].ID = r.p.get(prefix + "Id")
 		note, err := notification(r.p, prefix, r.traceID)
+		if err == nil {
+			err = fifoParams(arn, note)
+		}
 		if err != nil {
 			// An empty message makes the topic service fail the entry;
 			// its error is replaced by this one below.
@@ -178,7 +180,7 @@ func (a *API) publishBatch(ctx context.Context, r *request) (any, error) {
 			err = decodeErr[i]
 		}
 		if err == nil {
-			out.Successful.Members = append(out.Successful.Members, batchSuccessXML{res.ID, res.MessageID})
+			out.Successful.Members = append(out.Successful.Members, batchSuccessXML{res.ID, res.MessageID, res.SequenceNumber})
 			continue
 		}
 		we := lookupError(err)

@@ -56,9 +56,6 @@ func (a *API) createTopic(ctx context.Context, r *request) (any, error) {
 	if r.p.get("DataProtectionPolicy") != "" {
 		return nil, invalidParameter("DataProtectionPolicy is not supported by Ferry")
 	}
-	if strings.HasSuffix(name, ".fifo") {
-		return nil, invalidParameter("Name: FIFO topics are not supported by Ferry")
-	}
 	arn, err := a.topics.CreateTopic(ctx, name, attrs)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,12 @@ type bundle struct {
 // and an SDK client pointed at it.
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	return setupOpts(t, queue.Options{})
+}
+
+// setupOpts is setup with queue service options (realm and secret are set).
+func setupOpts(t *testing.T, opts queue.Options) *bundle {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := natsjs.New(natsjs.Config{DataDir: t.TempDir()})
@@ -50,7 +56,8 @@ func setup(t *testing.T) *bundle {
 		defer cancel()
 		e.Stop(ctx)
 	})
-	svc := queue.New(e, queue.Options{Realm: ferry.DefaultRealm, Secret: []byte("test-secret")})
+	opts.Realm, opts.Secret = ferry.DefaultRealm, []byte("test-secret")
+	svc := queue.New(e, opts)
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

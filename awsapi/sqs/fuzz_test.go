@@ -23,7 +23,7 @@ func checkDecoded(t *testing.T, in *request) {
 	}
 	name, err := a.queue(c)
 	wire("queue", err)
-	if err == nil && !ferry.ValidResourceName(name) {
+	if err == nil && !ferry.ValidQueueName(name) {
 		t.Fatalf("queue resolved to invalid name %q", name)
 	}
 	wire("checkBatch", checkBatch(in.Entries))

@@ -24,12 +24,13 @@ const (
 	sysDeadLetterSourceARN = "DeadLetterQueueSourceArn"
 )
 
-// receivableSys are the system attributes a receive may ask for; the FIFO
-// ones and DeadLetterQueueSourceArn are accepted and never returned.
+// receivableSys are the system attributes a receive may ask for;
+// DeadLetterQueueSourceArn is accepted and never returned, the FIFO ones
+// are returned for FIFO queues.
 var receivableSys = map[string]bool{
 	sysAll: true, sysSenderID: true, sysSentTimestamp: true, sysReceiveCount: true,
 	sysFirstReceive: true, sysTraceHeader: true, sysDeadLetterSourceARN: true,
-	"SequenceNumber": true, "MessageDeduplicationId": true, "MessageGroupId": true,
+	sysSequenceNumber: true, sysDedupID: true, sysGroupID: true,
 }
 
 // outgoing converts the members of a send to a queue message.
@@ -39,12 +40,6 @@ func outgoing(f sendFields) (ferry.OutgoingMessage, error) {
 		return m, fail(errMissingParameter, "the request must contain the parameter MessageBody")
 	}
 	m.Body = *f.MessageBody
-	if f.MessageDeduplicationID != "" {
-		return m, fail(errInvalidParameter, "MessageDeduplicationId is only valid for FIFO queues, which Ferry does not support")
-	}
-	if f.MessageGroupID != "" {
-		return m, fail(errInvalidParameter, "MessageGroupId is not supported by Ferry (no FIFO or fair queues)")
-	}
 	if f.DelaySeconds != nil {
 		d := *f.DelaySeconds
 		if d < 0 || d > int(queue.MaxDelay/time.Second) {
@@ -102,6 +97,9 @@ func (a *API) sendMessage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	m, err := outgoing(c.in.sendFields)
+	if err == nil {
+		err = fifoFields(&m, c.in.sendFields, name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +108,7 @@ func (a *API) sendMessage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return sendResult{MD5OfMessageBody: r.MD5OfBody, MD5OfMessageAttributes: r.MD5OfMessageAttributes,
-		MD5OfMessageSystemAttributes: systemMD5(m), MessageID: r.MessageID}, nil
+		MD5OfMessageSystemAttributes: systemMD5(m), MessageID: r.MessageID, SequenceNumber: r.SequenceNumber}, nil
 }
 
 // checkBatch enforces SQS's rules on a batch's entry ids.
@@ -148,6 +146,9 @@ func (a *API) sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	size := 0
 	for _, e := range c.in.Entries {
 		m, err := outgoing(e.sendFields)
+		if err == nil {
+			err = fifoFields(&m, e.sendFields, name)
+		}
 		if err != nil {
 			out.Failed = append(out.Failed, entryError(e.ID, err))
 			continue
@@ -179,7 +180,7 @@ func (a *API) sendMessageBatch(ctx context.Context, c *call) (any, error) {
 		}
 		out.Successful = append(out.Successful, sendBatchEntry{ID: r.ID, sendResult: sendResult{
 			MD5OfMessageBody: r.MD5OfBody, MD5OfMessageAttributes: r.MD5OfMessageAttributes,
-			MD5OfMessageSystemAttributes: systemMD5(msgs[r.ID]), MessageID: r.MessageID}})
+			MD5OfMessageSystemAttributes: systemMD5(msgs[r.ID]), MessageID: r.MessageID, SequenceNumber: r.SequenceNumber}})
 	}
 	return out, nil
 }
@@ -262,6 +263,9 @@ func received(m ferry.Message, sys map[string]bool, filter attrFilter) message {
 	put(sysReceiveCount, strconv.Itoa(m.ReceiveCount))
 	put(sysFirstReceive, strconv.FormatInt(m.FirstReceiveTimestamp, 10))
 	put(sysTraceHeader, m.TraceID)
+	put(sysGroupID, m.GroupID)
+	put(sysDedupID, m.DedupID)
+	put(sysSequenceNumber, m.SequenceNumber)
 	kept := map[string]ferry.MessageAttribute{}
 	for k, v := range m.Attributes {
 		if filter.match(k) {

@@ -15,7 +15,8 @@ import (
 var settableAttrs = map[string]bool{
 	queue.AttrDelaySeconds: true, queue.AttrMaximumMessageSize: true, queue.AttrRetentionPeriod: true,
 	queue.AttrReceiveWaitTime: true, queue.AttrVisibilityTimeout: true, queue.AttrRedrivePolicy: true,
-	queue.AttrRedriveAllowPolicy: true,
+	queue.AttrRedriveAllowPolicy: true, queue.AttrFifoQueue: true, queue.AttrContentBasedDeduplication: true,
+	queue.AttrDeduplicationScope: true, queue.AttrFifoThroughputLimit: true,
 }
 
 // readableAttrs are the attributes GetQueueAttributes returns.
@@ -28,8 +29,7 @@ var readableAttrs = map[string]bool{
 // returns nothing, setting one is refused by the queue service by name.
 var absentAttrs = map[string]bool{
 	"Policy": true, "KmsMasterKeyId": true, "KmsDataKeyReusePeriodSeconds": true,
-	"SqsManagedSseEnabled": true, "FifoQueue": true, "ContentBasedDeduplication": true,
-	"DeduplicationScope": true, "FifoThroughputLimit": true,
+	"SqsManagedSseEnabled": true,
 }
 
 // queue resolves the queue an operation names: its QueueUrl member (a URL,
@@ -65,7 +65,7 @@ func (a *API) queue(c *call) (string, error) {
 			return "", fail(errQueueDoesNotExist, "the queue URL %s does not name a queue of account %s (want <endpoint>/%s/<queue>)", ferry.Shorten(ref), a.realm.Account, a.realm.Account)
 		}
 	}
-	if !ferry.ValidResourceName(name) {
+	if !ferry.ValidQueueName(name) {
 		return "", fail(errQueueDoesNotExist, "the specified queue %s does not exist", ferry.Shorten(name))
 	}
 	return name, nil
@@ -81,8 +81,8 @@ func (a *API) createQueue(ctx context.Context, c *call) (any, error) {
 	if name == "" {
 		return nil, fail(errMissingParameter, "the request must contain the parameter QueueName")
 	}
-	if !ferry.ValidResourceName(name) {
-		return nil, fail(errInvalidParameter, "queue name %q must be 1-80 characters of letters, digits, '-' and '_' (FIFO queues are not supported)", name)
+	if !ferry.ValidQueueName(name) {
+		return nil, fail(errInvalidParameter, "queue name %q must be 1-80 characters of letters, digits, '-' and '_', a FIFO queue's ending in .fifo", name)
 	}
 	if err := checkSettable(c.in.Attributes); err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (a *API) getQueueURL(ctx context.Context, c *call) (any, error) {
 	if o := c.in.QueueOwnerAWSAccountID; o != "" && o != a.realm.Account {
 		return nil, fail(errQueueDoesNotExist, "the specified queue %s does not exist in account %s", ferry.Shorten(name), o)
 	}
-	if !ferry.ValidResourceName(name) {
+	if !ferry.ValidQueueName(name) {
 		return nil, fail(errQueueDoesNotExist, "the specified queue %s does not exist", ferry.Shorten(name))
 	}
 	if _, err := a.queues.Info(name); err != nil {

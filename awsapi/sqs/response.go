@@ -43,6 +43,7 @@ type sendResult struct {
 	MD5OfMessageAttributes       string `json:"MD5OfMessageAttributes,omitempty" xml:"MD5OfMessageAttributes,omitempty"`
 	MD5OfMessageSystemAttributes string `json:"MD5OfMessageSystemAttributes,omitempty" xml:"MD5OfMessageSystemAttributes,omitempty"`
 	MessageID                    string `json:"MessageId" xml:"MessageId"`
+	SequenceNumber               string `json:"SequenceNumber,omitempty" xml:"SequenceNumber,omitempty"`
 }
 
 type sendBatchEntry struct {
