@@ -41,7 +41,10 @@ type Config struct {
 	// operations (pass *trigger.Service); without it they answer
 	// ServiceException.
 	EventSourceMappings EventSourceMappings
-	Logger              *slog.Logger
+	// Meta stores function tags and permission policies; the default
+	// keeps them in memory.
+	Meta   ferry.ResourceMeta
+	Logger *slog.Logger
 }
 
 // API serves the Lambda REST-JSON protocol.
@@ -53,6 +56,7 @@ type API struct {
 	codeDir string
 	code    CodeStore
 	esm     EventSourceMappings
+	meta    ferry.ResourceMeta
 	log     *slog.Logger
 	mux     *http.ServeMux
 
@@ -66,6 +70,7 @@ type API struct {
 // routePrefixes are the API version prefixes of the operations served.
 var routePrefixes = []string{
 	"/2015-03-31/", // functions, invoke, code, configuration, policy
+	"/2017-03-31/", // tags
 	"/2017-10-31/", // put/delete concurrency
 	"/2019-09-25/", // event invoke config
 	"/2019-09-30/", // get concurrency
@@ -86,6 +91,9 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Meta == nil {
+		cfg.Meta = ferry.NewMemoryMeta()
+	}
 	a := &API{
 		realm:   cfg.Realm,
 		fns:     cfg.Functions,
@@ -94,6 +102,7 @@ func New(cfg Config) *API {
 		codeDir: cfg.CodeDir,
 		code:    cfg.Code,
 		esm:     cfg.EventSourceMappings,
+		meta:    cfg.Meta,
 		log:     log,
 		mux:     http.NewServeMux(),
 	}
@@ -120,6 +129,13 @@ func (a *API) routes() {
 	m.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", a.updateFunctionConfiguration)
 	m.HandleFunc("PUT /2015-03-31/functions/{name}/code", a.updateFunctionCode)
 	m.HandleFunc("POST /2015-03-31/functions/{name}/policy", a.addPermission)
+	m.HandleFunc("GET /2015-03-31/functions/{name}/policy", a.getPolicy)
+	m.HandleFunc("DELETE /2015-03-31/functions/{name}/policy/{sid}", a.removePermission)
+	m.HandleFunc("GET /2015-03-31/functions/{name}/code.zip", a.serveCodeZip)
+
+	m.HandleFunc("POST /2017-03-31/tags/{arn}", a.tagResource)
+	m.HandleFunc("GET /2017-03-31/tags/{arn}", a.listTags)
+	m.HandleFunc("DELETE /2017-03-31/tags/{arn}", a.untagResource)
 
 	m.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", a.putFunctionConcurrency)
 	m.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", a.deleteFunctionConcurrency)

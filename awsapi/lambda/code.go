@@ -43,6 +43,7 @@ type functionSettings struct {
 	DeadLetterConfig  *deadLetterConfig `json:"DeadLetterConfig"`
 	Layers            []string          `json:"Layers"`
 	FileSystemConfigs []json.RawMessage `json:"FileSystemConfigs"`
+	driftSettings
 }
 
 type environment struct {
@@ -51,10 +52,11 @@ type environment struct {
 
 type createFunctionInput struct {
 	functionSettings
-	FunctionName string    `json:"FunctionName"`
-	Code         *codeBody `json:"Code"`
-	PackageType  string    `json:"PackageType"`
-	Publish      bool      `json:"Publish"`
+	FunctionName string            `json:"FunctionName"`
+	Code         *codeBody         `json:"Code"`
+	PackageType  string            `json:"PackageType"`
+	Publish      bool              `json:"Publish"`
+	Tags         map[string]string `json:"Tags"`
 }
 
 // codeBody is FunctionCode, and the body of UpdateFunctionCode.
@@ -107,7 +109,7 @@ func (s *functionSettings) validate() error {
 	if len(s.FileSystemConfigs) > 0 {
 		return ferry.Errorf(ferry.EINVALID, "FileSystemConfigs are not supported by Ferry")
 	}
-	return nil
+	return s.driftSettings.validate()
 }
 
 func validEnvKey(k string) bool {
@@ -142,6 +144,7 @@ func (s *functionSettings) apply(fn *ferry.Function) {
 	if s.DeadLetterConfig != nil {
 		fn.DeadLetterTarget = deref(s.DeadLetterConfig.TargetArn)
 	}
+	s.driftSettings.apply(fn)
 }
 
 // checkCode refuses code sources Ferry cannot fetch.
@@ -171,6 +174,12 @@ func decodeCreateFunction(b []byte) (createFunctionInput, error) {
 	}
 	if in.Runtime == nil || *in.Runtime == "" {
 		return in, ferry.Errorf(ferry.EINVALID, "Runtime is required")
+	}
+	if in.Role == nil {
+		return in, ferry.Errorf(eValidation, "1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null")
+	}
+	if err := ferry.ValidateTags(nil, in.Tags); err != nil {
+		return in, err
 	}
 	if in.PackageType != "" && in.PackageType != "Zip" {
 		return in, ferry.Errorf(ferry.EINVALID, "PackageType %q is not supported by Ferry (Zip only)", in.PackageType)
@@ -331,8 +340,13 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	fn := &ferry.Function{Name: in.FunctionName, CodeDir: dir}
 	in.functionSettings.apply(fn)
+	fn.ConfigModified = time.Now().UTC()
 	if err := a.fns.PutFunction(r.Context(), fn); err != nil {
 		a.removeRevision(r.Context(), fn.Name, dir)
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.tagCreated(r.Context(), fn.Name, in.Tags); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -391,6 +405,7 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	fn, err := a.update(r.Context(), ref.Name, func(fn *ferry.Function) error {
 		previous = fn.CodeDir
 		fn.CodeDir = dir
+		fn.ConfigModified = time.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -424,6 +439,7 @@ func (a *API) updateFunctionConfiguration(w http.ResponseWriter, r *http.Request
 	}
 	fn, err := a.update(r.Context(), ref.Name, func(fn *ferry.Function) error {
 		in.apply(fn)
+		fn.ConfigModified = time.Now().UTC()
 		return nil
 	})
 	if err != nil {

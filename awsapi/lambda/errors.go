@@ -37,7 +37,13 @@ var errorTable = map[string]wireError{
 	ferry.ETHROTTLED:   {http.StatusTooManyRequests, "TooManyRequestsException"},
 	ferry.EUNAVAILABLE: {http.StatusServiceUnavailable, "ServiceException"},
 	ferry.ELOOP:        {http.StatusBadRequest, "RecursiveInvocationException"},
+	eValidation:        {http.StatusBadRequest, "ValidationException"},
 }
+
+// eValidation is a request that fails the API model's constraints (a
+// required member missing, a pattern not matched), which Lambda answers
+// with ValidationException.
+const eValidation = "lambdaapi.validation"
 
 // defaultError is what any other code (EINTERNAL, or an error without one)
 // becomes.
