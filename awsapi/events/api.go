@@ -44,7 +44,7 @@ const maxBody = 4 << 20
 
 // Config holds the API's dependencies.
 type Config struct {
-	Realm  ferry.Realm
+	Realm ferry.Realm
 	Buses *bus.Service
 	// Meta stores bus and rule tags; the default keeps them in memory.
 	Meta ferry.ResourceMeta

@@ -63,9 +63,9 @@ var errorTable = map[errorKey]wireError{
 	{"StartReplay", ferry.ECONFLICT}:    alreadyExists,
 	// A rule with targets, or a bus with rules, is in use: EventBridge
 	// answers ValidationException.
-	{"DeleteRule", ferry.ECONFLICT}:     validation,
+	{"DeleteRule", ferry.ECONFLICT}: validation,
 	// CancelReplay of a replay that is not running.
-	{"CancelReplay", ferry.ECONFLICT}: {http.StatusBadRequest, "IllegalStatusException"},
+	{"CancelReplay", ferry.ECONFLICT}:   {http.StatusBadRequest, "IllegalStatusException"},
 	{"DeleteEventBus", ferry.ECONFLICT}: validation,
 }
 
