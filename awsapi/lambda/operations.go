@@ -1,0 +1,43 @@
+package lambdaapi
+
+import (
+	"sort"
+
+	"github.com/ferry-run/ferry"
+)
+
+// operationNotes are the caveats of operations this API serves; an
+// operation without a row is supported as Lambda documents it.
+var operationNotes = map[string]ferry.Operation{
+	"CreateFunction": {Support: ferry.Supported, Note: "Zip packages uploaded as ZipFile; S3 code, images, Layers and FileSystemConfigs are refused by name. " +
+		"Role must be an IAM role ARN and is stored, not assumed; Architectures and EphemeralStorage are stored and returned."},
+	"UpdateFunctionCode":       {Support: ferry.Supported, Note: "ZipFile only, as CreateFunction."},
+	"GetFunction":              {Support: ferry.Supported, Note: "Code.Location is a URL on Ferry's API port serving the function's zip."},
+	"Invoke":                   {Support: ferry.Supported, Note: "Qualifier $LATEST (or none)."},
+	"AddPermission":            {Support: ferry.AcceptedNotEnforced, Note: "The statement is stored in the function's policy; Ferry has no IAM."},
+	"RemovePermission":         {Support: ferry.AcceptedNotEnforced, Note: "Removes the statement from the stored policy."},
+	"GetPolicy":                {Support: ferry.AcceptedNotEnforced, Note: "Returns the stored policy exactly."},
+	"CreateEventSourceMapping": {Support: ferry.Supported, Note: "Queues (SQS event sources) only; other sources are refused by name."},
+}
+
+// Operations lists the operations this API serves, sorted by name, with
+// how it serves each. Any other path under the API's prefixes is answered
+// with UnknownOperationException naming the method and path.
+func (a *API) Operations() []ferry.Operation {
+	seen := map[string]bool{}
+	var out []ferry.Operation
+	for _, rt := range a.routeTable() {
+		if rt.Op == "" || seen[rt.Op] {
+			continue
+		}
+		seen[rt.Op] = true
+		op, ok := operationNotes[rt.Op]
+		if !ok {
+			op.Support = ferry.Supported
+		}
+		op.Name = rt.Op
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
