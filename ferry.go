@@ -95,8 +95,12 @@ func (c AsyncConfig) Validate() error {
 		if d == "" {
 			continue
 		}
-		if _, err := ParseARN(d); err != nil {
+		a, err := ParseARN(d)
+		if err != nil {
 			return err
+		}
+		if a.Kind == KindBucket {
+			return Errorf(EINVALID, "destination %s: S3 buckets are not supported as destinations by Ferry, which has no S3 service; use a queue, topic, function or event bus", d)
 		}
 	}
 	return nil

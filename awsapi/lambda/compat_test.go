@@ -205,3 +205,21 @@ func TestDriftFields(t *testing.T) {
 		wantCode(t, err, "ValidationException")
 	}
 }
+
+// TestS3DestinationRefused: an S3 bucket as OnFailure destination is
+// refused when configured, with the reason, instead of failing at delivery.
+func TestS3DestinationRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	createFn(t, b, &lambda.CreateFunctionInput{FunctionName: aws.String("s3dest"), Role: aws.String(testRole)})
+	_, err := b.client.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("s3dest"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String("arn:aws:s3:::failures")}}})
+	var bad *types.InvalidParameterValueException
+	if !errors.As(err, &bad) || !strings.Contains(bad.ErrorMessage(), "S3 buckets are not supported as destinations") {
+		t.Fatalf("S3 OnFailure: %v", err)
+	}
+	if err := (ferry.AsyncConfig{OnFailure: "arn:aws:s3:::failures"}).Validate(); err == nil || !strings.Contains(ferry.ErrorMessage(err), "S3") {
+		t.Fatalf("AsyncConfig.Validate with an S3 OnFailure = %v, want a refusal naming S3", err)
+	}
+}

@@ -11,13 +11,15 @@ import (
 var operationNotes = map[string]ferry.Operation{
 	"CreateFunction": {Support: ferry.Supported, Note: "Zip packages uploaded as ZipFile; S3 code, images, Layers and FileSystemConfigs are refused by name. " +
 		"Role must be an IAM role ARN and is stored, not assumed; Architectures and EphemeralStorage are stored and returned."},
-	"UpdateFunctionCode":       {Support: ferry.Supported, Note: "ZipFile only, as CreateFunction."},
-	"GetFunction":              {Support: ferry.Supported, Note: "Code.Location is a URL on Ferry's API port serving the function's zip."},
-	"Invoke":                   {Support: ferry.Supported, Note: "Qualifier $LATEST (or none)."},
-	"AddPermission":            {Support: ferry.AcceptedNotEnforced, Note: "The statement is stored in the function's policy; Ferry has no IAM."},
-	"RemovePermission":         {Support: ferry.AcceptedNotEnforced, Note: "Removes the statement from the stored policy."},
-	"GetPolicy":                {Support: ferry.AcceptedNotEnforced, Note: "Returns the stored policy exactly."},
-	"CreateEventSourceMapping": {Support: ferry.Supported, Note: "Queues (SQS event sources) only; other sources are refused by name."},
+	"UpdateFunctionCode":              {Support: ferry.Supported, Note: "ZipFile only, as CreateFunction."},
+	"GetFunction":                     {Support: ferry.Supported, Note: "Code.Location is a URL on Ferry's API port serving the function's zip."},
+	"Invoke":                          {Support: ferry.Supported, Note: "Qualifier $LATEST (or none)."},
+	"AddPermission":                   {Support: ferry.AcceptedNotEnforced, Note: "The statement is stored in the function's policy; Ferry has no IAM."},
+	"RemovePermission":                {Support: ferry.AcceptedNotEnforced, Note: "Removes the statement from the stored policy."},
+	"GetPolicy":                       {Support: ferry.AcceptedNotEnforced, Note: "Returns the stored policy exactly."},
+	"PutFunctionEventInvokeConfig":    {Support: ferry.Supported, Note: "Destinations: functions, queues, topics, event buses. An S3 bucket (OnFailure) is refused by name: Ferry has no S3 service."},
+	"UpdateFunctionEventInvokeConfig": {Support: ferry.Supported, Note: "As PutFunctionEventInvokeConfig."},
+	"CreateEventSourceMapping":        {Support: ferry.Supported, Note: "Queues (SQS event sources) only; other sources are refused by name."},
 }
 
 // Operations lists the operations this API serves, sorted by name, with
