@@ -41,6 +41,9 @@ type Config struct {
 	// operations (pass *trigger.Service); without it they answer
 	// ServiceException.
 	EventSourceMappings EventSourceMappings
+	// Versions keeps published versions and aliases (NewKVVersionStore);
+	// the default keeps them in memory.
+	Versions VersionStore
 	// Meta stores function tags and permission policies; the default
 	// keeps them in memory.
 	Meta   ferry.ResourceMeta
@@ -49,16 +52,17 @@ type Config struct {
 
 // API serves the Lambda REST-JSON protocol.
 type API struct {
-	realm   ferry.Realm
-	fns     ferry.FunctionStore
-	invoker ferry.Invoker
-	async   ferry.AsyncInvoker
-	codeDir string
-	code    CodeStore
-	esm     EventSourceMappings
-	meta    ferry.ResourceMeta
-	log     *slog.Logger
-	mux     *http.ServeMux
+	realm    ferry.Realm
+	fns      ferry.FunctionStore
+	invoker  ferry.Invoker
+	async    ferry.AsyncInvoker
+	codeDir  string
+	code     CodeStore
+	esm      EventSourceMappings
+	meta     ferry.ResourceMeta
+	versions VersionStore
+	log      *slog.Logger
+	mux      *http.ServeMux
 
 	// mu serialises read-modify-write updates of function configurations
 	// made through this API.
@@ -94,17 +98,21 @@ func New(cfg Config) *API {
 	if cfg.Meta == nil {
 		cfg.Meta = ferry.NewMemoryMeta()
 	}
+	if cfg.Versions == nil {
+		cfg.Versions = &memoryVersions{}
+	}
 	a := &API{
-		realm:   cfg.Realm,
-		fns:     cfg.Functions,
-		invoker: cfg.Invoker,
-		async:   cfg.Async,
-		codeDir: cfg.CodeDir,
-		code:    cfg.Code,
-		esm:     cfg.EventSourceMappings,
-		meta:    cfg.Meta,
-		log:     log,
-		mux:     http.NewServeMux(),
+		realm:    cfg.Realm,
+		fns:      cfg.Functions,
+		invoker:  cfg.Invoker,
+		async:    cfg.Async,
+		codeDir:  cfg.CodeDir,
+		code:     cfg.Code,
+		esm:      cfg.EventSourceMappings,
+		meta:     cfg.Meta,
+		versions: cfg.Versions,
+		log:      log,
+		mux:      http.NewServeMux(),
 	}
 	a.routes()
 	return a
@@ -123,6 +131,13 @@ type route struct {
 func (a *API) routeTable() []route {
 	return []route{
 		{"Invoke", "POST /2015-03-31/functions/{name}/invocations", a.invoke},
+		{"PublishVersion", "POST /2015-03-31/functions/{name}/versions", a.publishVersion},
+		{"ListVersionsByFunction", "GET /2015-03-31/functions/{name}/versions", a.listVersionsByFunction},
+		{"CreateAlias", "POST /2015-03-31/functions/{name}/aliases", a.createAlias},
+		{"ListAliases", "GET /2015-03-31/functions/{name}/aliases", a.listAliases},
+		{"GetAlias", "GET /2015-03-31/functions/{name}/aliases/{alias}", a.getAlias},
+		{"UpdateAlias", "PUT /2015-03-31/functions/{name}/aliases/{alias}", a.updateAlias},
+		{"DeleteAlias", "DELETE /2015-03-31/functions/{name}/aliases/{alias}", a.deleteAlias},
 		{"PutFunctionEventInvokeConfig", "PUT /2019-09-25/functions/{name}/event-invoke-config", a.putEventInvokeConfig},
 		{"UpdateFunctionEventInvokeConfig", "POST /2019-09-25/functions/{name}/event-invoke-config", a.updateEventInvokeConfig},
 		{"GetFunctionEventInvokeConfig", "GET /2019-09-25/functions/{name}/event-invoke-config", a.getEventInvokeConfig},

@@ -154,8 +154,6 @@ func (c *codeBody) check() error {
 		return ferry.Errorf(ferry.EINVALID, "Code.S3Bucket/S3Key are not supported by Ferry; upload ZipFile")
 	case c.ImageUri != "":
 		return ferry.Errorf(ferry.EINVALID, "Code.ImageUri is not supported by Ferry; upload ZipFile")
-	case c.Publish:
-		return ferry.Errorf(ferry.EINVALID, "Publish is not supported by Ferry, which runs $LATEST only")
 	case len(c.ZipFile) == 0:
 		return ferry.Errorf(ferry.EINVALID, "ZipFile is required")
 	}
@@ -351,6 +349,15 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("function created", "function", fn.Name, "runtime", fn.Runtime, "code", dir)
+	if in.Code.Publish {
+		v, err := a.publish(r, fn, "")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, v.Config)
+		return
+	}
 	writeJSON(w, http.StatusCreated, a.configurationOf(fn))
 }
 
@@ -418,6 +425,15 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	a.pruneRevisions(ref.Name, dir, previous)
 	a.forgetRevision(r.Context(), ref.Name, previous)
 	a.log.Info("function code updated", "function", fn.Name, "code", dir)
+	if in.Publish {
+		v, err := a.publish(r, fn, "")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v.Config)
+		return
+	}
 	writeJSON(w, http.StatusOK, a.configurationOf(fn))
 }
 

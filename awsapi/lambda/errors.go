@@ -38,7 +38,11 @@ var errorTable = map[string]wireError{
 	ferry.EUNAVAILABLE: {http.StatusServiceUnavailable, "ServiceException"},
 	ferry.ELOOP:        {http.StatusBadRequest, "RecursiveInvocationException"},
 	eValidation:        {http.StatusBadRequest, "ValidationException"},
+	ePrecondition:      {http.StatusPreconditionFailed, "PreconditionFailedException"},
 }
+
+// ePrecondition is a RevisionId that no longer matches.
+const ePrecondition = "lambdaapi.precondition"
 
 // eValidation is a request that fails the API model's constraints (a
 // required member missing, a pattern not matched), which Lambda answers

@@ -75,7 +75,7 @@ func (a *API) configurationOf(fn *ferry.Function) functionConfiguration {
 
 // getFunction serves GetFunction.
 func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
-	fn, err := a.lookup(r)
+	fn, ver, err := a.lookupQualified(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -96,6 +96,9 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
 	}{Configuration: a.configurationOf(fn), Tags: tags}
 	out.Code.RepositoryType = "S3"
 	out.Code.Location = codeLocation(r, fn.Name)
+	if ver != nil {
+		out.Configuration = ver.Config
+	}
 	if fn.ReservedConcurrency != nil {
 		out.Concurrency = &concurrency{ReservedConcurrentExecutions: fn.ReservedConcurrency}
 	}
@@ -104,9 +107,13 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
 
 // getFunctionConfiguration serves GetFunctionConfiguration.
 func (a *API) getFunctionConfiguration(w http.ResponseWriter, r *http.Request) {
-	fn, err := a.lookup(r)
+	fn, ver, err := a.lookupQualified(r)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if ver != nil {
+		writeJSON(w, http.StatusOK, ver.Config)
 		return
 	}
 	writeJSON(w, http.StatusOK, a.configurationOf(fn))
@@ -165,6 +172,9 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.forgetRevision(r.Context(), ref.Name, codeDir)
+	if err := a.versions.Delete(r.Context(), ref.Name); err != nil {
+		a.log.Warn("forget function versions", "function", ref.Name, "err", err)
+	}
 	if err := a.meta.Forget(r.Context(), a.realm.FunctionARN(ref.Name)); err != nil {
 		a.log.Warn("forget function tags and policy", "function", ref.Name, "err", err)
 	}

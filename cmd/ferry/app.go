@@ -262,6 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
 		Code:                lambdaapi.NewObjectCodeStore(m.Engine),
+		Versions:            lambdaapi.NewKVVersionStore(m.Engine),
 		EventSourceMappings: m.Triggers,
 	})
 	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Meta: m.Meta, Topics: m.Topics, Logger: log})
