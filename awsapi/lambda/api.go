@@ -69,6 +69,8 @@ type API struct {
 	mu sync.Mutex
 	// localMu serialises unpacking other servers' code revisions here.
 	localMu sync.Mutex
+	// roleOnce logs, once, that execution roles are not assumed.
+	roleOnce sync.Once
 }
 
 // routePrefixes are the API version prefixes of the operations served.

@@ -349,6 +349,7 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("function created", "function", fn.Name, "runtime", fn.Runtime, "code", dir)
+	a.noteRole(fn)
 	if in.Code.Publish {
 		v, err := a.publish(r, fn, "")
 		if err != nil {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,4 +224,34 @@ func TestS3DestinationRefused(t *testing.T) {
 	if err := (ferry.AsyncConfig{OnFailure: "arn:aws:s3:::failures"}).Validate(); err == nil || !strings.Contains(ferry.ErrorMessage(err), "S3") {
 		t.Fatalf("AsyncConfig.Validate with an S3 OnFailure = %v, want a refusal naming S3", err)
 	}
+}
+
+// TestRoleLoggedOnce: the first function given a Role logs, once, that
+// roles are accepted, not enforced.
+func TestRoleLoggedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	b.api = lambdaapi.New(lambdaapi.Config{Realm: ferry.DefaultRealm, Functions: b.store, Invoker: b.inv, Async: b.inv,
+		CodeDir: b.codeDir, Code: b.code, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	b.client = newClient(t, b.api)
+	createFn(t, b, &lambda.CreateFunctionInput{FunctionName: aws.String("r1"), Role: aws.String(testRole)})
+	createFn(t, b, &lambda.CreateFunctionInput{FunctionName: aws.String("r2"), Role: aws.String(testRole)})
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "accepted, not enforced"); n != 1 {
+		t.Fatalf("logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -103,3 +103,14 @@ func lastModified(fn *ferry.Function) string {
 	}
 	return t.UTC().Format(lastModifiedLayout)
 }
+
+// noteRole logs, the first time a function is given a Role, that Ferry
+// stores IAM roles without assuming or checking them.
+func (a *API) noteRole(fn *ferry.Function) {
+	if fn.Role == "" {
+		return
+	}
+	a.roleOnce.Do(func() {
+		a.log.Warn("IAM execution roles are accepted, not enforced: Ferry stores and returns a function's Role but runs it with Ferry's own credentials", "function", fn.Name, "role", fn.Role)
+	})
+}
