@@ -82,7 +82,7 @@ func (m *Main) apiHandler() http.Handler {
 		err := r.ParseForm()
 		if err == nil {
 			action := r.Form.Get("Action")
-			toSNS := m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == ""
+			toSNS := m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == "" && !queuePath.MatchString(r.URL.Path)
 			toSQS := !toSNS && (m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "")
 			if msg := queryMethod(r, action); (toSNS || toSQS) && msg != "" {
 				m.refuseMethod(w, r, msg)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -98,5 +99,50 @@ func wantAPIErrorCode(t *testing.T, err error, code string) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != code {
 		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+// TestSharedPermissionActionsRouted: AddPermission, an action SQS and SNS
+// share, reaches SQS when posted to a queue URL or with QueueUrl, and SNS
+// with a TopicArn; both store the statement in the resource's policy.
+func TestSharedPermissionActionsRouted(t *testing.T) {
+	t.Parallel()
+	m := setup(t, 1)
+	ctx := context.Background()
+	ep, creds := aws.String(m.APIURL()), credentials.NewStaticCredentialsProvider("test", "test", "")
+	qc := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})
+	if _, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("perm")}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, m.APIURL()+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %v: %d %s", path, form, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	post("/000000000000/perm", url.Values{"Action": {"AddPermission"}, "Label": {"a"}, "AWSAccountId.1": {"111122223333"}, "ActionName.1": {"SendMessage"}})
+	body := post("/", url.Values{"Action": {"CreateTopic"}, "Name": {"perm"}})
+	if !strings.Contains(body, "<CreateTopicResponse") {
+		t.Fatalf("CreateTopic: %s", body)
+	}
+	post("/", url.Values{"Action": {"AddPermission"}, "TopicArn": {m.Config.Realm.TopicARN("perm")}, "Label": {"b"},
+		"AWSAccountId.member.1": {"111122223333"}, "ActionName.member.1": {"Publish"}})
+	qa, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(m.APIURL() + "/000000000000/perm"),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNamePolicy}})
+	if err != nil || !strings.Contains(qa.Attributes["Policy"], `"Sid":"a"`) {
+		t.Fatalf("queue Policy = %v, %v", qa.Attributes, err)
+	}
+	body = post("/", url.Values{"Action": {"GetTopicAttributes"}, "TopicArn": {m.Config.Realm.TopicARN("perm")}})
+	if !strings.Contains(body, "&#34;Sid&#34;:&#34;b&#34;") {
+		t.Fatalf("topic Policy lacks the statement: %s", body)
 	}
 }
