@@ -16,6 +16,7 @@ var allowedSiblings = map[string][]string{
 	"history":       {"natsjs"},
 	"queue":         {"natsjs"},
 	"schedule":      {"natsjs"},
+	"resmeta":       {"natsjs"},
 	"topic":         {"natsjs", "pattern"},
 	"trigger":       {"natsjs"},
 	"sandbox":       {"rapi", "supervisor"},

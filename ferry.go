@@ -48,6 +48,21 @@ type Function struct {
 	DeadLetterTarget    string      `json:"deadLetterTarget,omitempty"` // queue or topic ARN
 	RecursiveLoop       string      `json:"recursiveLoop,omitempty"`    // Terminate (default) or Allow
 	Modified            time.Time   `json:"modified"`
+	Settings
+}
+
+// Settings are function fields deployment tools set and compare for
+// drift; Ferry stores and returns them as given and does not act on them
+// (there is no IAM, one architecture, and /tmp is the host's).
+type Settings struct {
+	Role               string   `json:"role,omitempty"`
+	Description        string   `json:"description,omitempty"`
+	Architectures      []string `json:"architectures,omitempty"`
+	EphemeralStorageMB int      `json:"ephemeralStorageMB,omitempty"`
+	// ConfigModified is when the code or configuration last changed
+	// through the Lambda API: its LastModified. Modified changes with
+	// every stored change, event invoke configs included.
+	ConfigModified time.Time `json:"configModified,omitzero"`
 }
 
 // AsyncConfig is a function's event invoke config.
@@ -88,8 +103,12 @@ func (c AsyncConfig) Validate() error {
 		if d == "" {
 			continue
 		}
-		if _, err := ParseARN(d); err != nil {
+		a, err := ParseARN(d)
+		if err != nil {
 			return err
+		}
+		if a.Kind == KindBucket {
+			return Errorf(EINVALID, "destination %s: S3 buckets are not supported as destinations by Ferry, which has no S3 service; use a queue, topic, function or event bus", d)
 		}
 	}
 	return nil

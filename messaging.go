@@ -17,6 +17,9 @@ type OutgoingMessage struct {
 	Body       string
 	Attributes map[string]MessageAttribute
 	Delay      time.Duration
+	// HasDelay says Delay was given (SendMessage DelaySeconds), so a zero
+	// Delay overrides the queue's DelaySeconds instead of inheriting it.
+	HasDelay bool
 	// DedupID, when set, makes the send idempotent within the engine's
 	// deduplication window (Ferry-internal; used for destination records).
 	DedupID string

@@ -22,6 +22,7 @@ type Archive struct {
 	SourceBus     string    `json:"sourceBus"`
 	EventPattern  string    `json:"eventPattern,omitempty"`
 	RetentionDays int       `json:"retentionDays,omitempty"`
+	Description   string    `json:"description,omitempty"`
 	Created       time.Time `json:"created"`
 }
 
@@ -47,6 +48,7 @@ type Replay struct {
 	StateReason    string    `json:"stateReason,omitempty"`
 	LastSeq        uint64    `json:"lastSeq,omitempty"` // archive stream sequence replayed so far
 	Replayed       int       `json:"replayed"`
+	Description    string    `json:"description,omitempty"`
 }
 
 // CreateArchive creates an archive of a bus. Errors: EINVALID, ENOTFOUND for
@@ -220,7 +222,9 @@ func (s *Service) spawnReplay(ctx context.Context, r Replay) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.replay(ctx, &r); err != nil {
+		if err := s.replay(ctx, &r); errors.Is(err, errReplayCancelled) {
+			r.State = ReplayCancelled
+		} else if err != nil {
 			if ctx.Err() != nil {
 				return // stopping: resumed on the next start
 			}
@@ -312,6 +316,8 @@ func (s *Service) replay(ctx context.Context, r *Replay) error {
 			return msgs.Error()
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case s.cancelled(r.Name):
+			return errReplayCancelled
 		}
 		s.saveReplay(*r)
 	}

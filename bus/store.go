@@ -42,6 +42,12 @@ type Rule struct {
 	State        string   `json:"state"`
 	Description  string   `json:"description,omitempty"`
 	Targets      []Target `json:"targets,omitempty"`
+	// ScheduleExpression, when set, says the rule runs on a schedule: the
+	// scheduler puts its Scheduled Events on the bus and EventPattern
+	// matches them. Stored for DescribeRule; the bus does not run it.
+	ScheduleExpression string `json:"scheduleExpression,omitempty"`
+	// ManagedBy names the service that owns the rule (an archive's rule).
+	ManagedBy string `json:"managedBy,omitempty"`
 }
 
 // Target is where a rule sends matching events.

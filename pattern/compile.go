@@ -154,7 +154,7 @@ func (c *compiler) matcher(v any, path string) (matcher, error) {
 		if err != nil {
 			return matcher{}, err
 		}
-		return matcher{kind: kNumEq, f: f}, nil
+		return matcher{kind: kNumEq, f: f, q5: c.flavor != eventPattern}, nil
 	case bool:
 		return matcher{kind: kBool, b: x}, nil
 	case nil:
@@ -179,6 +179,9 @@ func (c *compiler) number(n json.Number, path string) (float64, error) {
 	}
 	if c.flavor != eventPattern && (f < -MaxPolicyNumeric || f > MaxPolicyNumeric) {
 		return 0, c.errf(path, "number %s is outside the range -1e9 to 1e9", n)
+	}
+	if c.flavor != eventPattern {
+		f = quantize5(f)
 	}
 	return f, nil
 }
@@ -258,7 +261,7 @@ func (c *compiler) numeric(arg any, path string) (matcher, error) {
 	if !ok || len(arr) == 0 || len(arr)%2 != 0 || len(arr) > 4 {
 		return matcher{}, c.errf(path, "numeric needs [op, number] or [op, number, op, number], got %s", describe(arg))
 	}
-	m := matcher{kind: kNumeric}
+	m := matcher{kind: kNumeric, q5: c.flavor != eventPattern}
 	for i := 0; i < len(arr); i += 2 {
 		op, ok := arr[i].(string)
 		if !ok {
@@ -277,7 +280,7 @@ func (c *compiler) numeric(arg any, path string) (matcher, error) {
 			if len(arr) != 2 {
 				return matcher{}, c.errf(path, "numeric \"=\" cannot be combined with another operator")
 			}
-			return matcher{kind: kNumEq, f: f}, nil
+			return matcher{kind: kNumEq, f: f, q5: c.flavor != eventPattern}, nil
 		case ">", ">=":
 			if m.hasLo {
 				return matcher{}, c.errf(path, "numeric has two lower bounds")

@@ -163,7 +163,10 @@ type matcher struct {
 	hasLo, hasHi bool
 	loInc, hiInc bool
 	lo, hi       float64
-	not          []matcher
+	// q5 compares numbers at SNS filter policy precision: five digits
+	// after the decimal point.
+	q5  bool
+	not []matcher
 }
 
 func toFloat(v any) (float64, bool) {
@@ -184,6 +187,9 @@ func (m *matcher) match(v any) bool {
 		return ok && s == m.s
 	case kNumEq:
 		f, ok := toFloat(v)
+		if ok && m.q5 {
+			f = quantize5(f)
+		}
 		return ok && f == m.f
 	case kBool:
 		b, ok := v.(bool)
@@ -219,6 +225,9 @@ func (m *matcher) match(v any) bool {
 		f, ok := toFloat(v)
 		if !ok {
 			return false
+		}
+		if m.q5 {
+			f = quantize5(f)
 		}
 		if m.hasLo && (f < m.lo || (f == m.lo && !m.loInc)) {
 			return false

@@ -14,7 +14,8 @@
 //
 // Compile errors carry ferry.EINVALID and name the path and the problem.
 // Filter policies enforce SNS's limits: at most 5 keys, at most 150
-// combinations, numeric operands within ±1e9.
+// combinations, numeric operands within ±1e9, and compare numbers at five
+// digits after the decimal point, as SNS does.
 package pattern
 
 import (

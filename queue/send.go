@@ -81,7 +81,7 @@ func (s *Service) Send(ctx context.Context, queue string, msg ferry.OutgoingMess
 		return SendResult{}, err
 	}
 	delay := q.attr.Delay
-	if msg.Delay != 0 {
+	if msg.Delay != 0 || msg.HasDelay {
 		if msg.Delay < 0 || msg.Delay > MaxDelay {
 			return SendResult{}, ferry.Errorf(ferry.EINVALID, "DelaySeconds must be from 0 to 900, got %v", msg.Delay.Seconds())
 		}

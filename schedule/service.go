@@ -26,7 +26,9 @@ const fireTimeout = 10 * time.Second
 type Options struct {
 	Realm ferry.Realm
 	// Async queues the invocations (the async engine).
-	Async  ferry.AsyncInvoker
+	Async ferry.AsyncInvoker
+	// Events puts the Scheduled Events of schedules with a Bus.
+	Events ferry.EventPutter
 	Logger *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -327,6 +329,10 @@ func (s *Service) fire(rec record, at time.Time) {
 	}
 	ctx, cancel := context.WithTimeout(s.runCtx, fireTimeout)
 	defer cancel()
+	if rec.Bus != "" {
+		s.fireOnBus(ctx, rec, id, at)
+		return
+	}
 	req := &ferry.InvokeRequest{RequestID: id, Dedup: true, Function: rec.Function, Payload: payload}
 	if err := s.opts.Async.InvokeAsync(ctx, req); err != nil {
 		s.log.Warn("scheduled invoke not queued", "schedule", rec.Name, "function", rec.Function,

@@ -20,7 +20,11 @@ type Schedule struct {
 	// Name is the rule name: 1-64 letters, digits, '.', '-' and '_'.
 	Name string `json:"name"`
 	// Function is the name of the function to invoke.
-	Function string `json:"function"`
+	Function string `json:"function,omitempty"`
+	// Bus, instead of Function, names the event bus each occurrence's
+	// Scheduled Event is put on (an EventBridge rule with a
+	// ScheduleExpression: its targets get the event from the bus).
+	Bus string `json:"bus,omitempty"`
 	// Expression is "rate(5 minutes)" or "cron(0 12 * * ? *)".
 	Expression string `json:"expression"`
 	// Input is constant JSON sent instead of the Scheduled Event.
@@ -57,7 +61,11 @@ func (sc *Schedule) validate(realm ferry.Realm) error {
 	if !validRuleName(sc.Name) {
 		return ferry.Errorf(ferry.EINVALID, "schedule name %q must be 1-64 characters of letters, digits, '.', '-' and '_'", sc.Name)
 	}
-	if len(sc.Function) > 64 || !ferry.ValidResourceName(sc.Function) {
+	if sc.Bus != "" {
+		if sc.Function != "" || sc.Input != "" || sc.InputPath != "" {
+			return ferry.Errorf(ferry.EINVALID, "schedule %q: a schedule on event bus %q takes no function, Input or InputPath (its rule's targets do)", sc.Name, sc.Bus)
+		}
+	} else if len(sc.Function) > 64 || !ferry.ValidResourceName(sc.Function) {
 		return ferry.Errorf(ferry.EINVALID, "schedule %q: function name %q must be 1-64 characters of letters, digits, '-' and '_'", sc.Name, sc.Function)
 	}
 	if _, err := ParseExpression(sc.Expression); err != nil {

@@ -328,6 +328,9 @@ func (l *loader) arn(n *yaml.Node, path string, kinds ...string) string {
 			return s
 		}
 	}
+	if a.Kind == ferry.KindBucket {
+		l.fail(n, "%s: %s is an S3 bucket; Ferry has no S3 service, so a bucket cannot be a destination (use a queue, topic, function or event bus)", path, s)
+	}
 	l.fail(n, "%s: %s is a %s ARN, want a %s", path, s, a.Kind, strings.Join(kinds, " or "))
 	return ""
 }

@@ -68,6 +68,10 @@ func TestLoadErrors(t *testing.T) {
 		{"sam parameter without default", "template.yaml", "Parameters:\n  P:\n    Type: String\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Ref P\n",
 			`:3:5: parameter "P" has no Default`},
 		{"neither format", "serverless.yml", "foo: bar\n", "neither a serverless.yml"},
+		{"s3 on failure", "serverless.yml", slsHead + "functions:\n  f:\n    handler: h\n    destinations:\n      onFailure: arn:aws:s3:::failures\n",
+			`:9:18: functions.f.destinations.onFailure: arn:aws:s3:::failures is an S3 bucket; Ferry has no S3 service`},
+		{"sam s3 on failure", "template.yaml", "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n      Handler: i.h\n      EventInvokeConfig:\n        DestinationConfig:\n          OnFailure:\n            Type: S3Bucket\n            Destination: arn:aws:s3:::failures\n",
+			`OnFailure.Type S3Bucket: Ferry has no S3 service`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -358,11 +358,8 @@ func (l *loader) eventInvokeConfig(n *yaml.Node, path string, f *Function, sam b
 }
 
 // destinationARN evaluates a destination ARN: a function, queue, topic or
-// bus, or (on failure) a bucket.
+// bus. An S3 bucket (which AWS allows on failure) is refused by name: Ferry
+// has no S3 service to deliver to.
 func (l *loader) destinationARN(n *yaml.Node, path, cond string) string {
-	kinds := []string{ferry.KindFunction, ferry.KindQueue, ferry.KindTopic, ferry.KindBus}
-	if cond == "OnFailure" || cond == "onFailure" {
-		kinds = append(kinds, ferry.KindBucket)
-	}
-	return l.arn(n, path, kinds...)
+	return l.arn(n, path, ferry.KindFunction, ferry.KindQueue, ferry.KindTopic, ferry.KindBus)
 }

@@ -188,8 +188,11 @@ func (l *loader) samDestination(n *yaml.Node, path string, f *Function, cond str
 	}
 	typ := l.str(t, path+".Type")
 	kind := map[string]string{"SQS": ferry.KindQueue, "SNS": ferry.KindTopic, "Lambda": ferry.KindFunction, "EventBridge": ferry.KindBus, "S3Bucket": ferry.KindBucket}[typ]
-	if kind == "" || (kind == ferry.KindBucket && cond != "OnFailure") {
-		l.fail(t, "%s.Type must be SQS, SNS, Lambda, EventBridge or (on failure) S3Bucket, got %q", path, typ)
+	if kind == ferry.KindBucket {
+		l.fail(t, "%s.Type S3Bucket: Ferry has no S3 service, so a bucket cannot be a destination (use SQS, SNS, Lambda or EventBridge)", path)
+	}
+	if kind == "" {
+		l.fail(t, "%s.Type must be SQS, SNS, Lambda or EventBridge, got %q", path, typ)
 	}
 	if d := mapGet(n, "Destination"); d != nil {
 		return l.arn(d, path+".Destination", kind)

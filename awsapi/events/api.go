@@ -44,15 +44,22 @@ const maxBody = 4 << 20
 
 // Config holds the API's dependencies.
 type Config struct {
-	Realm  ferry.Realm
-	Buses  *bus.Service
-	Logger *slog.Logger
+	Realm ferry.Realm
+	Buses *bus.Service
+	// Meta stores bus and rule tags; the default keeps them in memory.
+	Meta ferry.ResourceMeta
+	// Schedules runs rules with a ScheduleExpression; without it such
+	// rules are refused by name.
+	Schedules Schedules
+	Logger    *slog.Logger
 }
 
 // API serves the EventBridge JSON 1.1 protocol.
 type API struct {
 	realm ferry.Realm
 	buses *bus.Service
+	meta  ferry.ResourceMeta
+	sched Schedules
 	log   *slog.Logger
 	ops   map[string]operation
 }
@@ -70,7 +77,10 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{realm: cfg.Realm, buses: cfg.Buses, log: log.With("component", "eventsapi")}
+	if cfg.Meta == nil {
+		cfg.Meta = ferry.NewMemoryMeta()
+	}
+	a := &API{realm: cfg.Realm, buses: cfg.Buses, meta: cfg.Meta, sched: cfg.Schedules, log: log.With("component", "eventsapi")}
 	a.ops = map[string]operation{
 		"PutEvents":             handle(a.putEvents),
 		"PutRule":               handle(a.putRule),
@@ -94,6 +104,12 @@ func New(cfg Config) *API {
 		"ListArchives":          handle(a.listArchives),
 		"StartReplay":           handle(a.startReplay),
 		"DescribeReplay":        handle(a.describeReplay),
+		"UpdateArchive":         handle(a.updateArchive),
+		"ListReplays":           handle(a.listReplays),
+		"CancelReplay":          handle(a.cancelReplay),
+		"TagResource":           handle(a.tagResource),
+		"UntagResource":         handle(a.untagResource),
+		"ListTagsForResource":   handle(a.listTagsForResource),
 	}
 	return a
 }

@@ -550,8 +550,10 @@ func TestTypedErrors(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Fatalf("DescribeReplay unknown: %v", err)
 	}
-	_, err = b.client.ListArchives(ctx, &eventbridge.ListArchivesInput{})
-	wantAPIError(t, err, "ValidationException")
+	_, err = b.client.CancelReplay(ctx, &eventbridge.CancelReplayInput{ReplayName: aws.String("ghost")})
+	if !errors.As(err, &nf) || nf.ErrorMessage() != "Replay ghost does not exist." {
+		t.Fatalf("CancelReplay unknown: %v", err)
+	}
 	// An operation Ferry does not serve.
 	_, err = b.client.ListConnections(ctx, &eventbridge.ListConnectionsInput{})
 	wantAPIError(t, err, "UnknownOperationException")

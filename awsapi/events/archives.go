@@ -28,9 +28,6 @@ type createArchiveResponse struct {
 }
 
 func (a *API) createArchive(ctx context.Context, req *createArchiveRequest) (createArchiveResponse, error) {
-	if str(req.Description) != "" {
-		return createArchiveResponse{}, ferry.Errorf(eUnsupported, "CreateArchive: Description is not supported by Ferry (archives do not store one)")
-	}
 	if str(req.KmsKeyIdentifier) != "" {
 		return createArchiveResponse{}, ferry.Errorf(eUnsupported, "CreateArchive: KmsKeyIdentifier is not supported by Ferry")
 	}
@@ -54,9 +51,12 @@ func (a *API) createArchive(ctx context.Context, req *createArchiveRequest) (cre
 	}
 	arn, err := a.buses.CreateArchive(ctx, bus.Archive{
 		Name: str(req.ArchiveName), SourceBus: *req.EventSourceArn,
-		EventPattern: str(req.EventPattern), RetentionDays: days,
+		EventPattern: str(req.EventPattern), RetentionDays: days, Description: str(req.Description),
 	})
 	if err != nil {
+		return createArchiveResponse{}, err
+	}
+	if err := a.putArchiveRule(ctx, str(req.ArchiveName)); err != nil {
 		return createArchiveResponse{}, err
 	}
 	out := createArchiveResponse{ArchiveArn: arn, State: archiveEnabled}
@@ -70,14 +70,16 @@ type archiveRef struct {
 	ArchiveName *string
 }
 
-// describeArchiveResponse leaves EventCount and SizeBytes out: the bus
-// service does not count them.
+// describeArchiveResponse leaves SizeBytes out: the bus service does not
+// measure it.
 type describeArchiveResponse struct {
 	ArchiveArn     string     `json:"ArchiveArn"`
 	ArchiveName    string     `json:"ArchiveName"`
 	EventSourceArn string     `json:"EventSourceArn"`
+	Description    string     `json:"Description,omitempty"`
 	EventPattern   string     `json:"EventPattern,omitempty"`
 	RetentionDays  int        `json:"RetentionDays"`
+	EventCount     int64      `json:"EventCount"`
 	State          string     `json:"State"`
 	CreationTime   *epochTime `json:"CreationTime,omitempty"`
 }
@@ -90,10 +92,14 @@ func (a *API) describeArchive(ctx context.Context, req *archiveRef) (describeArc
 	if err != nil {
 		return describeArchiveResponse{}, err
 	}
+	n, err := a.buses.ArchiveEventCount(ctx, ar.Name)
+	if err != nil {
+		return describeArchiveResponse{}, err
+	}
 	return describeArchiveResponse{
 		ArchiveArn: ar.Arn, ArchiveName: ar.Name, EventSourceArn: a.realm.BusARN(ar.SourceBus),
-		EventPattern: ar.EventPattern, RetentionDays: ar.RetentionDays, State: archiveEnabled,
-		CreationTime: epoch(ar.Created),
+		Description: ar.Description, EventPattern: ar.EventPattern, RetentionDays: ar.RetentionDays,
+		EventCount: n, State: archiveEnabled, CreationTime: epoch(ar.Created),
 	}, nil
 }
 
@@ -101,13 +107,14 @@ func (a *API) deleteArchive(ctx context.Context, req *archiveRef) (empty, error)
 	if str(req.ArchiveName) == "" {
 		return empty{}, ferry.Errorf(ferry.EINVALID, "ArchiveName is required")
 	}
-	return empty{}, a.buses.DeleteArchive(ctx, *req.ArchiveName)
-}
-
-// listArchives is refused by name: the bus service can describe an archive
-// by name but offers no listing to page over.
-func (a *API) listArchives(context.Context, *struct{}) (empty, error) {
-	return empty{}, ferry.Errorf(eUnsupported, "ListArchives is not supported by Ferry; use DescribeArchive with the archive's name")
+	ar, err := a.buses.DescribeArchive(ctx, *req.ArchiveName)
+	if err != nil {
+		return empty{}, err
+	}
+	if err := a.buses.DeleteArchive(ctx, ar.Name); err != nil {
+		return empty{}, err
+	}
+	return empty{}, a.deleteArchiveRule(ctx, ar)
 }
 
 type replayDestination struct {
@@ -132,9 +139,6 @@ type startReplayResponse struct {
 }
 
 func (a *API) startReplay(ctx context.Context, req *startReplayRequest) (startReplayResponse, error) {
-	if str(req.Description) != "" {
-		return startReplayResponse{}, ferry.Errorf(eUnsupported, "StartReplay: Description is not supported by Ferry (replays do not store one)")
-	}
 	archive, err := resourceName(str(req.EventSourceArn), "archive")
 	if err != nil {
 		return startReplayResponse{}, err
@@ -149,7 +153,7 @@ func (a *API) startReplay(ctx context.Context, req *startReplayRequest) (startRe
 	started := time.Now().UTC()
 	arn, err := a.buses.StartReplay(ctx, bus.Replay{
 		Name: str(req.ReplayName), Archive: archive, DestinationBus: dest, Rules: req.Destination.FilterArns,
-		Start: timeOf(req.EventStartTime), End: timeOf(req.EventEndTime),
+		Start: timeOf(req.EventStartTime), End: timeOf(req.EventEndTime), Description: str(req.Description),
 	})
 	if err != nil {
 		return startReplayResponse{}, err
@@ -170,6 +174,7 @@ type replayRef struct {
 type describeReplayResponse struct {
 	ReplayArn      string            `json:"ReplayArn"`
 	ReplayName     string            `json:"ReplayName"`
+	Description    string            `json:"Description,omitempty"`
 	EventSourceArn string            `json:"EventSourceArn"`
 	Destination    replayDestination `json:"Destination"`
 	EventStartTime *epochTime        `json:"EventStartTime,omitempty"`
@@ -188,7 +193,7 @@ func (a *API) describeReplay(ctx context.Context, req *replayRef) (describeRepla
 	}
 	dest := a.realm.BusARN(r.DestinationBus)
 	return describeReplayResponse{
-		ReplayArn: r.Arn, ReplayName: r.Name, EventSourceArn: a.archiveARN(r.Archive),
+		ReplayArn: r.Arn, ReplayName: r.Name, Description: r.Description, EventSourceArn: a.archiveARN(r.Archive),
 		Destination:    replayDestination{Arn: &dest, FilterArns: r.Rules},
 		EventStartTime: epoch(r.Start), EventEndTime: epoch(r.End),
 		State: r.State, StateReason: r.StateReason,

@@ -46,12 +46,19 @@ func (a *API) createEventBus(ctx context.Context, req *createEventBusRequest) (c
 	if str(req.KmsKeyIdentifier) != "" {
 		return createEventBusResponse{}, ferry.Errorf(eUnsupported, "CreateEventBus: KmsKeyIdentifier is not supported by Ferry")
 	}
-	u := unsupported{"DeadLetterConfig": req.DeadLetterConfig, "LogConfig": req.LogConfig, "Tags": req.Tags}
+	u := unsupported{"DeadLetterConfig": req.DeadLetterConfig, "LogConfig": req.LogConfig}
 	if err := u.check("CreateEventBus"); err != nil {
+		return createEventBusResponse{}, err
+	}
+	tags, err := decodeTags(req.Tags)
+	if err != nil {
 		return createEventBusResponse{}, err
 	}
 	b, err := a.buses.CreateBus(ctx, str(req.Name), str(req.Description))
 	if err != nil {
+		return createEventBusResponse{}, err
+	}
+	if err := a.tagCreated(ctx, b.Arn, tags); err != nil {
 		return createEventBusResponse{}, err
 	}
 	return createEventBusResponse{EventBusArn: b.Arn, Description: b.Description}, nil
@@ -65,7 +72,10 @@ func (a *API) deleteEventBus(ctx context.Context, req *busRef) (empty, error) {
 	if str(req.Name) == "" {
 		return empty{}, ferry.Errorf(ferry.EINVALID, "Name is required")
 	}
-	return empty{}, a.buses.DeleteBus(ctx, *req.Name)
+	if err := a.buses.DeleteBus(ctx, *req.Name); err != nil {
+		return empty{}, err
+	}
+	return empty{}, a.meta.Forget(ctx, a.realm.BusARN(*req.Name))
 }
 
 func (a *API) describeEventBus(ctx context.Context, req *busRef) (eventBusJSON, error) {

@@ -20,6 +20,7 @@ const (
 	eSerialization    = "eventsapi.serialization"     // the body is not the request's JSON shape
 	eBadPattern       = "eventsapi.bad_pattern"       // an EventPattern does not compile
 	eUnsupported      = "eventsapi.unsupported"       // a parameter or operation Ferry cannot honour
+	eManagedRule      = "eventsapi.managed_rule"      // a managed rule changed without Force
 )
 
 // wireError is an EventBridge exception name and HTTP status.
@@ -56,12 +57,15 @@ var errorTable = map[errorKey]wireError{
 	{"", eUnknownOperation}:             {http.StatusBadRequest, "UnknownOperationException"},
 	{"", eSerialization}:                {http.StatusBadRequest, "SerializationException"},
 	{"", eBadPattern}:                   {http.StatusBadRequest, "InvalidEventPatternException"},
+	{"", eManagedRule}:                  {http.StatusBadRequest, "ManagedRuleException"},
 	{"CreateEventBus", ferry.ECONFLICT}: alreadyExists,
 	{"CreateArchive", ferry.ECONFLICT}:  alreadyExists,
 	{"StartReplay", ferry.ECONFLICT}:    alreadyExists,
 	// A rule with targets, or a bus with rules, is in use: EventBridge
 	// answers ValidationException.
-	{"DeleteRule", ferry.ECONFLICT}:     validation,
+	{"DeleteRule", ferry.ECONFLICT}: validation,
+	// CancelReplay of a replay that is not running.
+	{"CancelReplay", ferry.ECONFLICT}:   {http.StatusBadRequest, "IllegalStatusException"},
 	{"DeleteEventBus", ferry.ECONFLICT}: validation,
 }
 
@@ -106,6 +110,9 @@ type errorBody struct {
 func (a *API) writeError(w http.ResponseWriter, op string, err error) {
 	we := lookupError(op, err)
 	msg := ferry.ErrorMessage(err)
+	if we == notFound {
+		msg = reword(msg)
+	}
 	var fe *ferry.Error
 	if we.status >= 500 {
 		a.log.Error("eventbridge api", "op", op, "err", err)

@@ -22,16 +22,24 @@ func checkPattern(p string) error {
 
 // ruleJSON is EventBridge's Rule shape (ListRules entries and DescribeRule).
 type ruleJSON struct {
-	Arn          string `json:"Arn"`
-	Name         string `json:"Name"`
-	EventBusName string `json:"EventBusName"`
-	EventPattern string `json:"EventPattern,omitempty"`
-	State        string `json:"State"`
-	Description  string `json:"Description,omitempty"`
+	Arn                string `json:"Arn"`
+	Name               string `json:"Name"`
+	EventBusName       string `json:"EventBusName"`
+	EventPattern       string `json:"EventPattern,omitempty"`
+	ScheduleExpression string `json:"ScheduleExpression,omitempty"`
+	State              string `json:"State"`
+	Description        string `json:"Description,omitempty"`
+	ManagedBy          string `json:"ManagedBy,omitempty"`
+	CreatedBy          string `json:"CreatedBy,omitempty"` // DescribeRule only
 }
 
 func toRuleJSON(r bus.Rule) ruleJSON {
-	return ruleJSON{Arn: r.Arn, Name: r.Name, EventBusName: r.Bus, EventPattern: r.EventPattern, State: r.State, Description: r.Description}
+	out := ruleJSON{Arn: r.Arn, Name: r.Name, EventBusName: r.Bus, EventPattern: r.EventPattern,
+		ScheduleExpression: r.ScheduleExpression, State: r.State, Description: r.Description, ManagedBy: r.ManagedBy}
+	if r.ScheduleExpression != "" {
+		out.EventPattern = "" // the pattern only picks up the rule's own Scheduled Events
+	}
+	return out
 }
 
 type putRuleRequest struct {
@@ -50,11 +58,12 @@ type putRuleResponse struct {
 }
 
 func (a *API) putRule(ctx context.Context, req *putRuleRequest) (putRuleResponse, error) {
-	if str(req.ScheduleExpression) != "" {
-		return putRuleResponse{}, ferry.Errorf(eUnsupported, "PutRule: ScheduleExpression is not supported by Ferry: its event buses have no schedules; use an EventPattern")
-	}
-	if err := (unsupported{"Tags": req.Tags}).check("PutRule"); err != nil {
+	tags, err := decodeTags(req.Tags)
+	if err != nil {
 		return putRuleResponse{}, err
+	}
+	if str(req.ScheduleExpression) != "" {
+		return a.putScheduledRule(ctx, req, tags)
 	}
 	if str(req.EventPattern) == "" {
 		return putRuleResponse{}, ferry.Errorf(ferry.EINVALID, "Parameter(s) EventPattern or ScheduleExpression must be specified")
@@ -66,12 +75,24 @@ func (a *API) putRule(ctx context.Context, req *putRuleRequest) (putRuleResponse
 	if err != nil {
 		return putRuleResponse{}, err
 	}
+	old, missing := a.buses.DescribeRule(ctx, b, str(req.Name))
 	arn, err := a.buses.PutRule(ctx, bus.Rule{
 		Bus: b, Name: str(req.Name), EventPattern: *req.EventPattern,
 		State: str(req.State), Description: str(req.Description),
 	})
 	if err != nil {
 		return putRuleResponse{}, err
+	}
+	if missing == nil && old.ScheduleExpression != "" && a.sched != nil {
+		if err := a.sched.DeleteRuleSchedule(ctx, arn); err != nil {
+			return putRuleResponse{}, err
+		}
+	}
+	if missing != nil {
+		// As on AWS, Tags apply to a rule PutRule creates; an update keeps the rule's tags.
+		if err := a.tagCreated(ctx, arn, tags); err != nil {
+			return putRuleResponse{}, err
+		}
 	}
 	return putRuleResponse{RuleArn: arn}, nil
 }
@@ -101,7 +122,31 @@ func (a *API) deleteRule(ctx context.Context, req *ruleRef) (empty, error) {
 	if err != nil {
 		return empty{}, err
 	}
-	return empty{}, a.buses.DeleteRule(ctx, b, name)
+	r, err := a.buses.DescribeRule(ctx, b, name)
+	if ferry.ErrorCode(err) == ferry.ENOTFOUND && a.busExists(ctx, b) {
+		return empty{}, nil // as on AWS, deleting a rule that does not exist succeeds
+	}
+	if err != nil {
+		return empty{}, err
+	}
+	if r.ManagedBy != "" && !req.Force {
+		return empty{}, ferry.Errorf(eManagedRule, "Cannot delete rule %s: it is managed by %s. Use Force to delete it.", name, r.ManagedBy)
+	}
+	if err := a.buses.DeleteRule(ctx, b, name); err != nil {
+		return empty{}, err
+	}
+	if r.ScheduleExpression != "" && a.sched != nil {
+		if err := a.sched.DeleteRuleSchedule(ctx, r.Arn); err != nil {
+			return empty{}, err
+		}
+	}
+	return empty{}, a.meta.Forget(ctx, r.Arn)
+}
+
+// busExists reports whether the bus named b exists.
+func (a *API) busExists(ctx context.Context, b string) bool {
+	_, err := a.describeEventBus(ctx, &busRef{Name: &b})
+	return err == nil
 }
 
 func (a *API) describeRule(ctx context.Context, req *ruleRef) (ruleJSON, error) {
@@ -113,7 +158,9 @@ func (a *API) describeRule(ctx context.Context, req *ruleRef) (ruleJSON, error) 
 	if err != nil {
 		return ruleJSON{}, err
 	}
-	return toRuleJSON(r), nil
+	out := toRuleJSON(r)
+	out.CreatedBy = a.realm.Account
+	return out, nil
 }
 
 func (a *API) enableRule(ctx context.Context, req *ruleRef) (empty, error) {
@@ -138,6 +185,11 @@ func (a *API) setRuleState(ctx context.Context, req *ruleRef, state string) erro
 		return nil
 	}
 	r.State, r.Targets = state, nil
+	if r.ScheduleExpression != "" && a.sched != nil {
+		if err := a.sched.PutRuleSchedule(ctx, r.Arn, r.Bus, r.ScheduleExpression, state == bus.Enabled); err != nil {
+			return err
+		}
+	}
 	_, err = a.buses.PutRule(ctx, r)
 	return err
 }

@@ -43,7 +43,7 @@ func TestWireErrors(t *testing.T) {
 		{"missing rule", "POST", "AWSEvents.DescribeRule", `{"Name":"ghost"}`, "ResourceNotFoundException"},
 		{"bad pattern", "POST", "AWSEvents.TestEventPattern", `{"EventPattern":"{\"a\":1}","Event":"{}"}`, "InvalidEventPatternException"},
 		{"limit out of range", "POST", "AWSEvents.ListEventBuses", `{"Limit":0}`, "ValidationException"},
-		{"tags", "POST", "AWSEvents.PutRule", `{"Name":"r","EventPattern":"{\"source\":[\"a\"]}","Tags":[{"Key":"k","Value":"v"}]}`, "ValidationException"},
+		{"tag without value", "POST", "AWSEvents.PutRule", `{"Name":"r","EventPattern":"{\"source\":[\"a\"]}","Tags":[{"Key":"k"}]}`, "ValidationException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := post(t, h, tc.method, tc.target, tc.body)

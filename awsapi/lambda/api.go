@@ -41,28 +41,41 @@ type Config struct {
 	// operations (pass *trigger.Service); without it they answer
 	// ServiceException.
 	EventSourceMappings EventSourceMappings
-	Logger              *slog.Logger
+	// Versions keeps published versions and aliases (NewKVVersionStore);
+	// the default keeps them in memory.
+	Versions VersionStore
+	// Meta stores function tags and permission policies; the default
+	// keeps them in memory.
+	Meta   ferry.ResourceMeta
+	Logger *slog.Logger
 }
 
 // API serves the Lambda REST-JSON protocol.
 type API struct {
-	realm   ferry.Realm
-	fns     ferry.FunctionStore
-	invoker ferry.Invoker
-	async   ferry.AsyncInvoker
-	codeDir string
-	code    CodeStore
-	esm     EventSourceMappings
-	log     *slog.Logger
-	mux     *http.ServeMux
+	realm    ferry.Realm
+	fns      ferry.FunctionStore
+	invoker  ferry.Invoker
+	async    ferry.AsyncInvoker
+	codeDir  string
+	code     CodeStore
+	esm      EventSourceMappings
+	meta     ferry.ResourceMeta
+	versions VersionStore
+	log      *slog.Logger
+	mux      *http.ServeMux
 
+	// policyMu serialises this node's edits of function policies.
+	policyMu sync.Mutex
 	// localMu serialises unpacking other servers' code revisions here.
 	localMu sync.Mutex
+	// roleOnce logs, once, that execution roles are not assumed.
+	roleOnce sync.Once
 }
 
 // routePrefixes are the API version prefixes of the operations served.
 var routePrefixes = []string{
 	"/2015-03-31/", // functions, invoke, code, configuration, policy
+	"/2017-03-31/", // tags
 	"/2017-10-31/", // put/delete concurrency
 	"/2019-09-25/", // event invoke config
 	"/2019-09-30/", // get concurrency
@@ -83,55 +96,88 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Meta == nil {
+		cfg.Meta = ferry.NewMemoryMeta()
+	}
+	if cfg.Versions == nil {
+		cfg.Versions = &memoryVersions{}
+	}
 	a := &API{
-		realm:   cfg.Realm,
-		fns:     cfg.Functions,
-		invoker: cfg.Invoker,
-		async:   cfg.Async,
-		codeDir: cfg.CodeDir,
-		code:    cfg.Code,
-		esm:     cfg.EventSourceMappings,
-		log:     log,
-		mux:     http.NewServeMux(),
+		realm:    cfg.Realm,
+		fns:      cfg.Functions,
+		invoker:  cfg.Invoker,
+		async:    cfg.Async,
+		codeDir:  cfg.CodeDir,
+		code:     cfg.Code,
+		esm:      cfg.EventSourceMappings,
+		meta:     cfg.Meta,
+		versions: cfg.Versions,
+		log:      log,
+		mux:      http.NewServeMux(),
 	}
 	a.routes()
 	return a
 }
 
+// route is one path pattern of an operation; Op is "" for Ferry's own
+// paths (the code zip behind GetFunction's Code.Location).
+type route struct {
+	Op      string
+	Pattern string
+	Handle  http.HandlerFunc
+}
+
+// routeTable is every path this API serves, by operation: the mux and the
+// operation list (Operations) are both built from it.
+func (a *API) routeTable() []route {
+	return []route{
+		{"Invoke", "POST /2015-03-31/functions/{name}/invocations", a.invoke},
+		{"PublishVersion", "POST /2015-03-31/functions/{name}/versions", a.publishVersion},
+		{"ListVersionsByFunction", "GET /2015-03-31/functions/{name}/versions", a.listVersionsByFunction},
+		{"CreateAlias", "POST /2015-03-31/functions/{name}/aliases", a.createAlias},
+		{"ListAliases", "GET /2015-03-31/functions/{name}/aliases", a.listAliases},
+		{"GetAlias", "GET /2015-03-31/functions/{name}/aliases/{alias}", a.getAlias},
+		{"UpdateAlias", "PUT /2015-03-31/functions/{name}/aliases/{alias}", a.updateAlias},
+		{"DeleteAlias", "DELETE /2015-03-31/functions/{name}/aliases/{alias}", a.deleteAlias},
+		{"PutFunctionEventInvokeConfig", "PUT /2019-09-25/functions/{name}/event-invoke-config", a.putEventInvokeConfig},
+		{"UpdateFunctionEventInvokeConfig", "POST /2019-09-25/functions/{name}/event-invoke-config", a.updateEventInvokeConfig},
+		{"GetFunctionEventInvokeConfig", "GET /2019-09-25/functions/{name}/event-invoke-config", a.getEventInvokeConfig},
+		{"DeleteFunctionEventInvokeConfig", "DELETE /2019-09-25/functions/{name}/event-invoke-config", a.deleteEventInvokeConfig},
+		{"ListFunctionEventInvokeConfigs", "GET /2019-09-25/functions/{name}/event-invoke-config/list", a.listEventInvokeConfigs},
+		{"CreateFunction", "POST /2015-03-31/functions", a.createFunction},
+		{"ListFunctions", "GET /2015-03-31/functions", a.listFunctions},
+		{"ListFunctions", "GET /2015-03-31/functions/{$}", a.listFunctions},
+		{"GetFunction", "GET /2015-03-31/functions/{name}", a.getFunction},
+		{"DeleteFunction", "DELETE /2015-03-31/functions/{name}", a.deleteFunction},
+		{"GetFunctionConfiguration", "GET /2015-03-31/functions/{name}/configuration", a.getFunctionConfiguration},
+		{"UpdateFunctionConfiguration", "PUT /2015-03-31/functions/{name}/configuration", a.updateFunctionConfiguration},
+		{"UpdateFunctionCode", "PUT /2015-03-31/functions/{name}/code", a.updateFunctionCode},
+		{"AddPermission", "POST /2015-03-31/functions/{name}/policy", a.addPermission},
+		{"GetPolicy", "GET /2015-03-31/functions/{name}/policy", a.getPolicy},
+		{"RemovePermission", "DELETE /2015-03-31/functions/{name}/policy/{sid}", a.removePermission},
+		{"", "GET /2015-03-31/functions/{name}/code.zip", a.serveCodeZip},
+		{"TagResource", "POST /2017-03-31/tags/{arn}", a.tagResource},
+		{"ListTags", "GET /2017-03-31/tags/{arn}", a.listTags},
+		{"UntagResource", "DELETE /2017-03-31/tags/{arn}", a.untagResource},
+		{"PutFunctionConcurrency", "PUT /2017-10-31/functions/{name}/concurrency", a.putFunctionConcurrency},
+		{"DeleteFunctionConcurrency", "DELETE /2017-10-31/functions/{name}/concurrency", a.deleteFunctionConcurrency},
+		{"GetFunctionConcurrency", "GET /2019-09-30/functions/{name}/concurrency", a.getFunctionConcurrency},
+		{"CreateEventSourceMapping", "POST /2015-03-31/event-source-mappings", a.createEventSourceMapping},
+		{"CreateEventSourceMapping", "POST /2015-03-31/event-source-mappings/{$}", a.createEventSourceMapping},
+		{"ListEventSourceMappings", "GET /2015-03-31/event-source-mappings", a.listEventSourceMappings},
+		{"ListEventSourceMappings", "GET /2015-03-31/event-source-mappings/{$}", a.listEventSourceMappings},
+		{"GetEventSourceMapping", "GET /2015-03-31/event-source-mappings/{uuid}", a.getEventSourceMapping},
+		{"UpdateEventSourceMapping", "PUT /2015-03-31/event-source-mappings/{uuid}", a.updateEventSourceMapping},
+		{"DeleteEventSourceMapping", "DELETE /2015-03-31/event-source-mappings/{uuid}", a.deleteEventSourceMapping},
+		{"PutFunctionRecursionConfig", "PUT /2024-08-31/functions/{name}/recursion-config", a.putFunctionRecursionConfig},
+		{"GetFunctionRecursionConfig", "GET /2024-08-31/functions/{name}/recursion-config", a.getFunctionRecursionConfig},
+	}
+}
+
 func (a *API) routes() {
-	m := a.mux
-	m.HandleFunc("POST /2015-03-31/functions/{name}/invocations", a.invoke)
-
-	m.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", a.putEventInvokeConfig)
-	m.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", a.updateEventInvokeConfig)
-	m.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", a.getEventInvokeConfig)
-	m.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", a.deleteEventInvokeConfig)
-	m.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config/list", a.listEventInvokeConfigs)
-
-	m.HandleFunc("POST /2015-03-31/functions", a.createFunction)
-	m.HandleFunc("GET /2015-03-31/functions", a.listFunctions)
-	m.HandleFunc("GET /2015-03-31/functions/{$}", a.listFunctions)
-	m.HandleFunc("GET /2015-03-31/functions/{name}", a.getFunction)
-	m.HandleFunc("DELETE /2015-03-31/functions/{name}", a.deleteFunction)
-	m.HandleFunc("GET /2015-03-31/functions/{name}/configuration", a.getFunctionConfiguration)
-	m.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", a.updateFunctionConfiguration)
-	m.HandleFunc("PUT /2015-03-31/functions/{name}/code", a.updateFunctionCode)
-	m.HandleFunc("POST /2015-03-31/functions/{name}/policy", a.addPermission)
-
-	m.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", a.putFunctionConcurrency)
-	m.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", a.deleteFunctionConcurrency)
-	m.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", a.getFunctionConcurrency)
-
-	m.HandleFunc("POST /2015-03-31/event-source-mappings", a.createEventSourceMapping)
-	m.HandleFunc("POST /2015-03-31/event-source-mappings/{$}", a.createEventSourceMapping)
-	m.HandleFunc("GET /2015-03-31/event-source-mappings", a.listEventSourceMappings)
-	m.HandleFunc("GET /2015-03-31/event-source-mappings/{$}", a.listEventSourceMappings)
-	m.HandleFunc("GET /2015-03-31/event-source-mappings/{uuid}", a.getEventSourceMapping)
-	m.HandleFunc("PUT /2015-03-31/event-source-mappings/{uuid}", a.updateEventSourceMapping)
-	m.HandleFunc("DELETE /2015-03-31/event-source-mappings/{uuid}", a.deleteEventSourceMapping)
-
-	m.HandleFunc("PUT /2024-08-31/functions/{name}/recursion-config", a.putFunctionRecursionConfig)
-	m.HandleFunc("GET /2024-08-31/functions/{name}/recursion-config", a.getFunctionRecursionConfig)
+	for _, rt := range a.routeTable() {
+		a.mux.HandleFunc(rt.Pattern, rt.Handle)
+	}
 }
 
 // Routes returns the path prefixes this API owns, for a router that shares

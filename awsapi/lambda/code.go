@@ -43,6 +43,7 @@ type functionSettings struct {
 	DeadLetterConfig  *deadLetterConfig `json:"DeadLetterConfig"`
 	Layers            []string          `json:"Layers"`
 	FileSystemConfigs []json.RawMessage `json:"FileSystemConfigs"`
+	driftSettings
 }
 
 type environment struct {
@@ -51,10 +52,11 @@ type environment struct {
 
 type createFunctionInput struct {
 	functionSettings
-	FunctionName string    `json:"FunctionName"`
-	Code         *codeBody `json:"Code"`
-	PackageType  string    `json:"PackageType"`
-	Publish      bool      `json:"Publish"`
+	FunctionName string            `json:"FunctionName"`
+	Code         *codeBody         `json:"Code"`
+	PackageType  string            `json:"PackageType"`
+	Publish      bool              `json:"Publish"`
+	Tags         map[string]string `json:"Tags"`
 }
 
 // codeBody is FunctionCode, and the body of UpdateFunctionCode.
@@ -107,7 +109,7 @@ func (s *functionSettings) validate() error {
 	if len(s.FileSystemConfigs) > 0 {
 		return ferry.Errorf(ferry.EINVALID, "FileSystemConfigs are not supported by Ferry")
 	}
-	return nil
+	return s.driftSettings.validate()
 }
 
 func validEnvKey(k string) bool {
@@ -142,6 +144,7 @@ func (s *functionSettings) apply(fn *ferry.Function) {
 	if s.DeadLetterConfig != nil {
 		fn.DeadLetterTarget = deref(s.DeadLetterConfig.TargetArn)
 	}
+	s.driftSettings.apply(fn)
 }
 
 // checkCode refuses code sources Ferry cannot fetch.
@@ -151,8 +154,6 @@ func (c *codeBody) check() error {
 		return ferry.Errorf(ferry.EINVALID, "Code.S3Bucket/S3Key are not supported by Ferry; upload ZipFile")
 	case c.ImageUri != "":
 		return ferry.Errorf(ferry.EINVALID, "Code.ImageUri is not supported by Ferry; upload ZipFile")
-	case c.Publish:
-		return ferry.Errorf(ferry.EINVALID, "Publish is not supported by Ferry, which runs $LATEST only")
 	case len(c.ZipFile) == 0:
 		return ferry.Errorf(ferry.EINVALID, "ZipFile is required")
 	}
@@ -171,6 +172,12 @@ func decodeCreateFunction(b []byte) (createFunctionInput, error) {
 	}
 	if in.Runtime == nil || *in.Runtime == "" {
 		return in, ferry.Errorf(ferry.EINVALID, "Runtime is required")
+	}
+	if in.Role == nil {
+		return in, ferry.Errorf(eValidation, "1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null")
+	}
+	if err := ferry.ValidateTags(nil, in.Tags); err != nil {
+		return in, err
 	}
 	if in.PackageType != "" && in.PackageType != "Zip" {
 		return in, ferry.Errorf(ferry.EINVALID, "PackageType %q is not supported by Ferry (Zip only)", in.PackageType)
@@ -330,12 +337,27 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	fn := &ferry.Function{Name: in.FunctionName, CodeDir: dir}
 	in.functionSettings.apply(fn)
+	fn.ConfigModified = time.Now().UTC()
 	if err := a.fns.CreateFunction(r.Context(), fn); err != nil {
 		a.removeRevision(r.Context(), fn.Name, dir)
 		a.writeError(w, r, err)
 		return
 	}
+	if err := a.tagCreated(r.Context(), fn.Name, in.Tags); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	a.log.Info("function created", "function", fn.Name, "runtime", fn.Runtime, "code", dir)
+	a.noteRole(fn)
+	if in.Code.Publish {
+		v, err := a.publish(r, fn, "")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, v.Config)
+		return
+	}
 	writeJSON(w, http.StatusCreated, a.configurationOf(fn))
 }
 
@@ -390,6 +412,7 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	fn, err := a.update(r.Context(), ref.Name, func(fn *ferry.Function) error {
 		previous = fn.CodeDir
 		fn.CodeDir = dir
+		fn.ConfigModified = time.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -402,6 +425,15 @@ func (a *API) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	a.pruneRevisions(ref.Name, dir, previous)
 	a.forgetRevision(r.Context(), ref.Name, previous)
 	a.log.Info("function code updated", "function", fn.Name, "code", dir)
+	if in.Publish {
+		v, err := a.publish(r, fn, "")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v.Config)
+		return
+	}
 	writeJSON(w, http.StatusOK, a.configurationOf(fn))
 }
 
@@ -423,6 +455,7 @@ func (a *API) updateFunctionConfiguration(w http.ResponseWriter, r *http.Request
 	}
 	fn, err := a.update(r.Context(), ref.Name, func(fn *ferry.Function) error {
 		in.apply(fn)
+		fn.ConfigModified = time.Now().UTC()
 		return nil
 	})
 	if err != nil {

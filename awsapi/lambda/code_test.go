@@ -99,7 +99,7 @@ func TestCreateFunctionThenGet(t *testing.T) {
 
 	_, err = b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("notifyCustomer"), Runtime: types.RuntimeProvidedal2023,
-		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: zipFile},
+		Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: zipFile},
 	})
 	wantErr[*types.ResourceConflictException](t, err)
 
@@ -155,7 +155,7 @@ func TestCreateFunctionRejects(t *testing.T) {
 	good := buildZip(t, zipEntry{name: "index.js", mode: 0o644, body: "exports.handler=async()=>1"})
 	base := func() *lambda.CreateFunctionInput {
 		return &lambda.CreateFunctionInput{FunctionName: aws.String("bad"), Runtime: types.RuntimeNodejs20x,
-			Handler: aws.String("index.handler"), Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: good}}
+			Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: good}}
 	}
 	cases := []struct {
 		name string

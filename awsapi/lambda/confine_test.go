@@ -41,7 +41,7 @@ func TestZipSymlinksConfined(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			name := "sym" + string(rune('a'+i))
 			_, err := b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimeNodejs20x,
-				Handler: aws.String("index.handler"), Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: buildZip(t, c.entries...)}})
+				Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: buildZip(t, c.entries...)}})
 			e := wantErr[*types.InvalidParameterValueException](t, err)
 			if !strings.Contains(e.ErrorMessage(), c.want) {
 				t.Errorf("message %q, want it to contain %q", e.ErrorMessage(), c.want)
@@ -58,7 +58,7 @@ func TestZipSymlinksConfined(t *testing.T) {
 			link("lib/a.json", "b.json"), link("lib/b.json", "../lib/data.json"),
 			link("self", "."), link("libdir", "lib"))
 		out, err := b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("symok"), Runtime: types.RuntimeNodejs20x,
-			Handler: aws.String("index.handler"), Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: zipFile}})
+			Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: zipFile}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,14 +83,14 @@ func TestHandlerMustBeRelative(t *testing.T) {
 	zipFile := buildZip(t, zipEntry{name: "index.js", mode: 0o644, body: "exports.handler=async()=>1"})
 	for _, h := range []string{"/etc/passwd.handler", "/tmp/code/index.handler", "../other/index.handler", "lib/../../index.handler"} {
 		_, err := b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("h"), Runtime: types.RuntimeNodejs20x,
-			Handler: aws.String(h), Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: zipFile}})
+			Handler: aws.String(h), Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: zipFile}})
 		e := wantErr[*types.InvalidParameterValueException](t, err)
 		if !strings.Contains(e.ErrorMessage(), "Handler") {
 			t.Errorf("CreateFunction with Handler %q: message %q does not name the Handler", h, e.ErrorMessage())
 		}
 	}
 	if _, err := b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("h"), Runtime: types.RuntimeNodejs20x,
-		Handler: aws.String("index.handler"), Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: zipFile}}); err != nil {
+		Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: zipFile}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := b.client.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("h"),

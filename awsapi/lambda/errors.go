@@ -40,7 +40,17 @@ var errorTable = map[string]wireError{
 	// Invoke of a function whose runtime Ferry cannot run, as Lambda answers
 	// an invoke of a deprecated runtime.
 	ferry.ERUNTIME: {http.StatusBadGateway, "InvalidRuntimeException"},
+	eValidation:    {http.StatusBadRequest, "ValidationException"},
+	ePrecondition:  {http.StatusPreconditionFailed, "PreconditionFailedException"},
 }
+
+// ePrecondition is a RevisionId that no longer matches.
+const ePrecondition = "lambdaapi.precondition"
+
+// eValidation is a request that fails the API model's constraints (a
+// required member missing, a pattern not matched), which Lambda answers
+// with ValidationException.
+const eValidation = "lambdaapi.validation"
 
 // defaultError is what any other code (EINTERNAL, or an error without one)
 // becomes.

@@ -71,6 +71,8 @@ func validateDestination(field string, d *destination) error {
 	switch {
 	case a.Kind == ferry.KindBucket && field == "OnSuccess":
 		return ferry.Errorf(ferry.EINVALID, "DestinationConfig.OnSuccess.Destination: an S3 bucket can only be an OnFailure destination")
+	case a.Kind == ferry.KindBucket:
+		return ferry.Errorf(ferry.EINVALID, "DestinationConfig.OnFailure.Destination %s: S3 buckets are not supported as destinations by Ferry, which has no S3 service; use a queue, topic, function or event bus", *d.Destination)
 	case (a.Kind == ferry.KindQueue || a.Kind == ferry.KindTopic) && strings.HasSuffix(a.Name, ".fifo"):
 		return ferry.Errorf(ferry.EINVALID, "DestinationConfig.%s.Destination: FIFO queues and topics are not supported as destinations: %s", field, *d.Destination)
 	}

@@ -1,11 +1,9 @@
 package lambdaapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ferry-run/ferry"
@@ -31,6 +29,7 @@ type functionConfiguration struct {
 	State            string               `json:"State"`
 	LastUpdateStatus string               `json:"LastUpdateStatus"`
 	PackageType      string               `json:"PackageType"`
+	driftFields
 }
 
 type environmentResponse struct {
@@ -57,11 +56,12 @@ func (a *API) configurationOf(fn *ferry.Function) functionConfiguration {
 		CodeSha256:       sha,
 		Timeout:          int(fn.TimeoutOrDefault() / time.Second),
 		MemorySize:       fn.MemoryMB(),
-		LastModified:     fn.Modified.UTC().Format(lastModifiedLayout),
+		LastModified:     lastModified(fn),
 		Version:          ferry.LatestVersion,
 		State:            "Active",
 		LastUpdateStatus: "Successful",
 		PackageType:      "Zip",
+		driftFields:      driftOf(fn),
 	}
 	if len(fn.Env) > 0 {
 		c.Environment = &environmentResponse{Variables: fn.Env}
@@ -75,7 +75,12 @@ func (a *API) configurationOf(fn *ferry.Function) functionConfiguration {
 
 // getFunction serves GetFunction.
 func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
-	fn, err := a.lookup(r)
+	fn, ver, err := a.lookupQualified(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	tags, err := a.meta.Tags(r.Context(), a.realm.FunctionARN(fn.Name))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -84,10 +89,16 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
 		Configuration functionConfiguration `json:"Configuration"`
 		Code          struct {
 			RepositoryType string `json:"RepositoryType"`
+			Location       string `json:"Location"`
 		} `json:"Code"`
-		Concurrency *concurrency `json:"Concurrency,omitempty"`
-	}{Configuration: a.configurationOf(fn)}
+		Concurrency *concurrency      `json:"Concurrency,omitempty"`
+		Tags        map[string]string `json:"Tags,omitempty"`
+	}{Configuration: a.configurationOf(fn), Tags: tags}
 	out.Code.RepositoryType = "S3"
+	out.Code.Location = codeLocation(r, fn.Name)
+	if ver != nil {
+		out.Configuration = ver.Config
+	}
 	if fn.ReservedConcurrency != nil {
 		out.Concurrency = &concurrency{ReservedConcurrentExecutions: fn.ReservedConcurrency}
 	}
@@ -96,9 +107,13 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
 
 // getFunctionConfiguration serves GetFunctionConfiguration.
 func (a *API) getFunctionConfiguration(w http.ResponseWriter, r *http.Request) {
-	fn, err := a.lookup(r)
+	fn, ver, err := a.lookupQualified(r)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if ver != nil {
+		writeJSON(w, http.StatusOK, ver.Config)
 		return
 	}
 	writeJSON(w, http.StatusOK, a.configurationOf(fn))
@@ -155,6 +170,12 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.forgetRevision(r.Context(), ref.Name, codeDir)
+	if err := a.versions.Delete(r.Context(), ref.Name); err != nil {
+		a.log.Warn("forget function versions", "function", ref.Name, "err", err)
+	}
+	if err := a.meta.Forget(r.Context(), a.realm.FunctionARN(ref.Name)); err != nil {
+		a.log.Warn("forget function tags and policy", "function", ref.Name, "err", err)
+	}
 	if dir := a.functionCodeRoot(ref.Name); dir != "" {
 		if err := os.RemoveAll(dir); err != nil {
 			a.log.Warn("remove function code", "function", ref.Name, "dir", dir, "err", err)
@@ -260,64 +281,6 @@ func (a *API) getFunctionRecursionConfig(w http.ResponseWriter, r *http.Request)
 		loop = ferry.RecursiveLoopTerminate
 	}
 	writeJSON(w, http.StatusOK, recursionConfig{RecursiveLoop: loop})
-}
-
-type addPermissionInput struct {
-	StatementId   string `json:"StatementId"`
-	Action        string `json:"Action"`
-	Principal     string `json:"Principal"`
-	SourceArn     string `json:"SourceArn"`
-	SourceAccount string `json:"SourceAccount"`
-}
-
-// addPermission serves AddPermission. Ferry does not enforce resource
-// policies; the statement is validated and echoed, not stored.
-func (a *API) addPermission(w http.ResponseWriter, r *http.Request) {
-	fn, err := a.lookup(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var in addPermissionInput
-	if err := readJSON(r, "AddPermission", &in); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	for _, f := range []struct{ name, v string }{{"StatementId", in.StatementId}, {"Action", in.Action}, {"Principal", in.Principal}} {
-		if f.v == "" {
-			a.writeError(w, r, ferry.Errorf(ferry.EINVALID, "%s is required", f.name))
-			return
-		}
-	}
-	principal := map[string]string{"Service": in.Principal}
-	if !strings.Contains(in.Principal, ".") {
-		principal = map[string]string{"AWS": in.Principal}
-	}
-	stmt := map[string]any{
-		"Sid":       in.StatementId,
-		"Effect":    "Allow",
-		"Principal": principal,
-		"Action":    in.Action,
-		"Resource":  a.realm.FunctionARN(fn.Name),
-	}
-	cond := map[string]any{}
-	if in.SourceArn != "" {
-		cond["ArnLike"] = map[string]string{"AWS:SourceArn": in.SourceArn}
-	}
-	if in.SourceAccount != "" {
-		cond["StringEquals"] = map[string]string{"AWS:SourceAccount": in.SourceAccount}
-	}
-	if len(cond) > 0 {
-		stmt["Condition"] = cond
-	}
-	b, err := json.Marshal(stmt)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, struct {
-		Statement string `json:"Statement"`
-	}{string(b)})
 }
 
 // functionCodeRoot returns <CodeDir>/<name> when CodeDir is set.

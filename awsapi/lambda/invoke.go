@@ -31,7 +31,7 @@ type invokeInput struct {
 // decodeInvoke validates everything about an Invoke request that does not
 // need the function: name, headers, payload size and JSON.
 func decodeInvoke(realm ferry.Realm, name, qualifier string, h http.Header, body io.Reader) (invokeInput, error) {
-	ref, err := parseFunctionName(realm, name, qualifier)
+	ref, err := parseQualified(name, qualifier)
 	if err != nil {
 		return invokeInput{}, err
 	}
@@ -93,6 +93,17 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	ver, _, err := a.resolveVersion(r, fn.Name, in.Ref.Qualifier)
+	if err == nil {
+		err = a.runnable(fn, ver)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if ver != nil {
+		w.Header().Set(hdrExecVersion, ver.Version)
+	}
 	req := &ferry.InvokeRequest{
 		RequestID:     uuid.NewString(),
 		Function:      fn.Name,
@@ -137,7 +148,9 @@ func (a *API) invokeSync(w http.ResponseWriter, r *http.Request, fn *ferry.Funct
 	if version == "" {
 		version = ferry.LatestVersion
 	}
-	h.Set(hdrExecVersion, version)
+	if h.Get(hdrExecVersion) == "" {
+		h.Set(hdrExecVersion, version) // a published version was set by invoke
+	}
 	if res.FunctionError != "" {
 		h.Set(hdrFunctionError, res.FunctionError)
 	}

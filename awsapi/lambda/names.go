@@ -24,6 +24,20 @@ type functionRef struct {
 // or full ARN, each optionally ending in ":qualifier", together with the
 // Qualifier query parameter.
 func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, error) {
+	ref, err := parseQualified(raw, qualifier)
+	if err != nil {
+		return ref, err
+	}
+	if q := ref.Qualifier; q != "" && q != ferry.LatestVersion {
+		arn := ferry.ARN{Kind: ferry.KindFunction, Region: realm.Region, Account: realm.Account, Name: ref.Name, Qualifier: q}
+		return functionRef{}, ferry.Errorf(ferry.ENOTFOUND, "Function not found: %s", arn)
+	}
+	return ref, nil
+}
+
+// parseQualified is parseFunctionName for the operations that take a
+// version or alias qualifier: any valid qualifier is returned.
+func parseQualified(raw, qualifier string) (functionRef, error) {
 	name, q := raw, ""
 	p := strings.Split(raw, ":")
 	switch {
@@ -60,10 +74,6 @@ func parseFunctionName(realm ferry.Realm, raw, qualifier string) (functionRef, e
 	if q != "" && !ferry.ValidChars(q, 128, "$-_") {
 		return functionRef{}, ferry.Errorf(ferry.EINVALID,
 			"Qualifier %s must be 1-128 characters of letters, digits, '$', '-' and '_'", ferry.Shorten(q))
-	}
-	if q != "" && q != ferry.LatestVersion {
-		arn := ferry.ARN{Kind: ferry.KindFunction, Region: realm.Region, Account: realm.Account, Name: name, Qualifier: q}
-		return functionRef{}, ferry.Errorf(ferry.ENOTFOUND, "Function not found: %s", arn)
 	}
 	return functionRef{Name: name, Qualifier: q}, nil
 }

@@ -79,7 +79,7 @@ exports.handler = async (event) => ({ got: event.n, data: fs.readFileSync(__dirn
 	)
 	created, err := client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("restored"), Runtime: types.RuntimeNodejs20x, Handler: aws.String("index.handler"),
-		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: zipFile},
+		Role: aws.String("arn:aws:iam::000000000000:role/lambda"), Code: &types.FunctionCode{ZipFile: zipFile},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestCodeStoreFollowsRevisions(t *testing.T) {
 	ctx := context.Background()
 	v1 := buildZip(t, zipEntry{name: "bootstrap", mode: 0o755, body: "#!/bin/sh\necho v1\n"})
 	if _, err := b.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("rev"), Runtime: types.RuntimeProvidedal2023, Role: aws.String("r"),
+		FunctionName: aws.String("rev"), Runtime: types.RuntimeProvidedal2023, Role: aws.String("arn:aws:iam::000000000000:role/lambda"),
 		Code: &types.FunctionCode{ZipFile: v1},
 	}); err != nil {
 		t.Fatal(err)

@@ -49,6 +49,8 @@ const maxRequestBytes = 4 << 20
 type Config struct {
 	Realm  ferry.Realm
 	Topics *topic.Service
+	// Meta stores topic tags and policies; the default keeps them in memory.
+	Meta   ferry.ResourceMeta
 	Logger *slog.Logger
 }
 
@@ -57,6 +59,7 @@ type API struct {
 	realm   ferry.Realm
 	topics  *topic.Service
 	log     *slog.Logger
+	meta    ferry.ResourceMeta
 	actions map[string]action
 }
 
@@ -78,7 +81,10 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{realm: cfg.Realm, topics: cfg.Topics, log: cfg.Logger}
+	if cfg.Meta == nil {
+		cfg.Meta = ferry.NewMemoryMeta()
+	}
+	a := &API{realm: cfg.Realm, topics: cfg.Topics, log: cfg.Logger, meta: cfg.Meta}
 	a.actions = map[string]action{
 		"CreateTopic":               a.createTopic,
 		"DeleteTopic":               a.deleteTopic,
@@ -97,6 +103,8 @@ func New(cfg Config) *API {
 		"ListTagsForResource":       a.listTagsForResource,
 		"TagResource":               a.tagResource,
 		"UntagResource":             a.untagResource,
+		"AddPermission":             a.addPermission,
+		"RemovePermission":          a.removePermission,
 	}
 	return a
 }

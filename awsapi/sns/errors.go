@@ -28,6 +28,7 @@ var (
 	errInvalidAction    = wireError{http.StatusBadRequest, "InvalidAction"}
 	errMissingAction    = wireError{http.StatusBadRequest, "MissingAction"}
 	errMethod           = wireError{http.StatusMethodNotAllowed, "InvalidAction"}
+	errTagLimit         = wireError{http.StatusBadRequest, "TagLimitExceeded"}
 )
 
 // errorTable maps ferry error codes to SNS errors. Together with batchErrors

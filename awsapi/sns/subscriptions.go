@@ -2,6 +2,7 @@ package snsapi
 
 import (
 	"context"
+	"github.com/ferry-run/ferry"
 
 	"github.com/ferry-run/ferry/topic"
 )
@@ -73,7 +74,12 @@ func (a *API) unsubscribe(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.topics.Unsubscribe(ctx, arn)
+	// As in SNS, unsubscribing a subscription that is already gone (its
+	// topic deleted, or unsubscribed before) succeeds.
+	if err := a.topics.Unsubscribe(ctx, arn); err != nil && ferry.ErrorCode(err) != ferry.ENOTFOUND {
+		return nil, err
+	}
+	return nil, nil
 }
 
 type subscriptionXML struct {

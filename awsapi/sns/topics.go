@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-
-	"github.com/ferry-run/ferry"
 )
 
 // attributesXML is an SNS attribute map: <entry><key/><value/></entry>...,
@@ -50,14 +48,22 @@ func (a *API) createTopic(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(tags) > 0 {
-		return nil, invalidParameter("Tags: resource tags are not supported by Ferry")
+	policy, hasPolicy := attrs[attrPolicy]
+	if hasPolicy {
+		if err := checkPolicy(policy); err != nil {
+			return nil, err
+		}
+		delete(attrs, attrPolicy)
 	}
 	if r.p.get("DataProtectionPolicy") != "" {
 		return nil, invalidParameter("DataProtectionPolicy is not supported by Ferry")
 	}
+	_, missing := a.topics.GetTopicAttributes(ctx, name)
 	arn, err := a.topics.CreateTopic(ctx, name, attrs)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.created(ctx, arn, missing != nil, policy, hasPolicy, tags); err != nil {
 		return nil, err
 	}
 	return createTopicResult{arn}, nil
@@ -68,7 +74,10 @@ func (a *API) deleteTopic(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.topics.DeleteTopic(ctx, arn)
+	if err := a.topics.DeleteTopic(ctx, arn); err != nil {
+		return nil, err
+	}
+	return nil, a.meta.Forget(ctx, a.topicARN(arn))
 }
 
 type topicXML struct {
@@ -109,6 +118,9 @@ func (a *API) getTopicAttributes(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if attrs[attrPolicy], err = a.policyOf(ctx, attrs["TopicArn"]); err != nil {
+		return nil, err
+	}
 	return attributesResult{toAttributesXML(attrs)}, nil
 }
 
@@ -121,63 +133,8 @@ func (a *API) setTopicAttributes(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if name == attrPolicy {
+		return nil, a.setPolicy(ctx, arn, r.p.get("AttributeValue"))
+	}
 	return nil, a.topics.SetTopicAttributes(ctx, arn, name, r.p.get("AttributeValue"))
-}
-
-// Tags: Ferry stores none. Listing answers an empty list and untagging
-// succeeds (the resource carries none of the keys afterwards); tagging is
-// refused by name.
-
-type listTagsResult struct {
-	Tags members[tagXML] `xml:"Tags"`
-}
-
-type tagXML struct {
-	Key   string `xml:"Key"`
-	Value string `xml:"Value"`
-}
-
-// taggedTopic checks that ResourceArn names an existing topic; a missing one
-// is ResourceNotFound, as the tagging operations report it.
-func (a *API) taggedTopic(ctx context.Context, r *request) error {
-	arn, err := r.p.required("ResourceArn")
-	if err != nil {
-		return err
-	}
-	if _, err := a.topics.GetTopicAttributes(ctx, arn); err != nil {
-		if ferry.ErrorCode(err) == ferry.ENOTFOUND {
-			return &apiError{errResourceNotFound, ferry.ErrorMessage(err)}
-		}
-		return err
-	}
-	return nil
-}
-
-func (a *API) listTagsForResource(ctx context.Context, r *request) (any, error) {
-	if err := a.taggedTopic(ctx, r); err != nil {
-		return nil, err
-	}
-	return listTagsResult{}, nil
-}
-
-type emptyResult struct{}
-
-func (a *API) tagResource(ctx context.Context, r *request) (any, error) {
-	if err := a.taggedTopic(ctx, r); err != nil {
-		return nil, err
-	}
-	if _, err := r.p.tags("Tags"); err != nil {
-		return nil, err
-	}
-	return nil, invalidParameter("TagResource: resource tags are not supported by Ferry")
-}
-
-func (a *API) untagResource(ctx context.Context, r *request) (any, error) {
-	if err := a.taggedTopic(ctx, r); err != nil {
-		return nil, err
-	}
-	if _, err := r.p.list("TagKeys"); err != nil {
-		return nil, err
-	}
-	return emptyResult{}, nil
 }

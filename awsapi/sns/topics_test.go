@@ -2,6 +2,7 @@ package snsapi_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -92,9 +93,9 @@ func TestTopicErrors(t *testing.T) {
 			_, err := b.client.CreateTopic(b.ctx, &sns.CreateTopicInput{Name: aws.String("t.fifo")})
 			return err
 		}},
-		{"tags", func() error {
+		{"empty tag key", func() error {
 			_, err := b.client.CreateTopic(b.ctx, &sns.CreateTopicInput{
-				Name: aws.String("tagged"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
+				Name: aws.String("tagged"), Tags: []types.Tag{{Key: aws.String(""), Value: aws.String("v")}},
 			})
 			return err
 		}},
@@ -178,22 +179,48 @@ func TestTags(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	arn := b.topic(t, "tagged")
-	out, err := b.client.ListTagsForResource(b.ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
-	if err != nil {
+	listTags := func(arn string) map[string]string {
+		t.Helper()
+		out, err := b.client.ListTagsForResource(b.ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.Tags {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		return m
+	}
+	if got := listTags(arn); len(got) != 0 {
+		t.Errorf("tags = %v, want none", got)
+	}
+	if _, err := b.client.TagResource(b.ctx, &sns.TagResourceInput{
+		ResourceArn: aws.String(arn), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}, {Key: aws.String("env"), Value: aws.String("dev")}},
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Tags) != 0 {
-		t.Errorf("tags = %v, want none", out.Tags)
-	}
-	_, err = b.client.TagResource(b.ctx, &sns.TagResourceInput{
-		ResourceArn: aws.String(arn), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}},
-	})
-	wantErr[*types.InvalidParameterException](t, err)
 	if _, err := b.client.UntagResource(b.ctx, &sns.UntagResourceInput{
-		ResourceArn: aws.String(arn), TagKeys: []string{"team"},
+		ResourceArn: aws.String(arn), TagKeys: []string{"env"},
 	}); err != nil {
 		t.Fatalf("UntagResource: %v", err)
 	}
+	if got := listTags(arn); !maps.Equal(got, map[string]string{"team": "a"}) {
+		t.Errorf("tags = %v, want team=a", got)
+	}
+	created, err := b.client.CreateTopic(b.ctx, &sns.CreateTopicInput{Name: aws.String("born-tagged"),
+		Tags: []types.Tag{{Key: aws.String("cost"), Value: aws.String("42")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listTags(aws.ToString(created.TopicArn)); !maps.Equal(got, map[string]string{"cost": "42"}) {
+		t.Errorf("CreateTopic tags = %v, want cost=42", got)
+	}
+	var many []types.Tag
+	for i := range 51 {
+		many = append(many, types.Tag{Key: aws.String(fmt.Sprintf("k%d", i)), Value: aws.String("v")})
+	}
+	_, err = b.client.TagResource(b.ctx, &sns.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
+	wantErr[*types.TagLimitExceededException](t, err)
 	_, err = b.client.ListTagsForResource(b.ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(arn + "x")})
 	wantErr[*types.ResourceNotFoundException](t, err)
 }

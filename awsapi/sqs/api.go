@@ -7,9 +7,10 @@
 //
 // Queue URLs are <PublicURL>/<account>/<name>; an operation accepts a queue
 // URL, a queue name or a queue ARN. What Ferry cannot do is refused by name:
-// FIFO queues and their parameters, queue tags (TagQueue and CreateQueue
-// tags: the queue service has no place to store them), queue policies
-// (AddPermission, RemovePermission) and a rate for message move tasks.
+// FIFO queues and their parameters and a rate for message move tasks.
+// Queue tags and the Policy attribute (which AddPermission and
+// RemovePermission edit) are kept in Config.Meta, stored and returned
+// exactly; policies are accepted, not enforced.
 // Message move tasks run to completion within StartMessageMoveTask; the
 // completed tasks ListMessageMoveTasks reports are kept by this API value,
 // in memory, and are lost on restart.
@@ -36,7 +37,10 @@ type Config struct {
 	// PublicURL returns the base of the queue URLs for a request; the
 	// default is "http://" + r.Host.
 	PublicURL func(r *http.Request) string
-	Logger    *slog.Logger
+	// Meta stores queue tags and Policy attributes; the default keeps
+	// them in memory.
+	Meta   ferry.ResourceMeta
+	Logger *slog.Logger
 }
 
 // API serves the SQS JSON 1.0 and query protocols.
@@ -45,6 +49,7 @@ type API struct {
 	queues    *queue.Service
 	publicURL func(r *http.Request) string
 	log       *slog.Logger
+	meta      ferry.ResourceMeta
 	ops       map[string]operation
 
 	mu    sync.Mutex
@@ -72,8 +77,11 @@ func New(cfg Config) *API {
 	if cfg.PublicURL == nil {
 		cfg.PublicURL = func(r *http.Request) string { return "http://" + r.Host }
 	}
+	if cfg.Meta == nil {
+		cfg.Meta = ferry.NewMemoryMeta()
+	}
 	a := &API{realm: cfg.Realm, queues: cfg.Queues, publicURL: cfg.PublicURL, log: cfg.Logger,
-		tasks: map[string][]moveTask{}}
+		meta: cfg.Meta, tasks: map[string][]moveTask{}}
 	a.ops = map[string]operation{
 		"CreateQueue":                  a.createQueue,
 		"DeleteQueue":                  a.deleteQueue,
@@ -96,8 +104,8 @@ func New(cfg Config) *API {
 		"TagQueue":                     a.tagQueue,
 		"UntagQueue":                   a.untagQueue,
 		"ListQueueTags":                a.listQueueTags,
-		"AddPermission":                unsupported("AddPermission", "queue policies"),
-		"RemovePermission":             unsupported("RemovePermission", "queue policies"),
+		"AddPermission":                a.addPermission,
+		"RemovePermission":             a.removePermission,
 	}
 	return a
 }
@@ -204,10 +212,4 @@ func (a *API) resolve(op string, err error) (awsError, string) {
 		a.log.Warn("sqs api", "op", op, "err", err)
 	}
 	return e, msg
-}
-
-func unsupported(op, what string) operation {
-	return func(context.Context, *call) (any, error) {
-		return nil, fail(errUnsupported, "%s: %s are not supported by Ferry", op, what)
-	}
 }

@@ -3,6 +3,9 @@ package sqsapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/aws/smithy-go"
+	"maps"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -514,15 +517,48 @@ func TestTags(t *testing.T) {
 	if err != nil || len(tags.Tags) != 0 {
 		t.Fatalf("ListQueueTags = %v, %v; want no tags", tags, err)
 	}
-	_, err = b.client.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: aws.String(url), Tags: map[string]string{"team": "pay"}})
-	wantErr[*types.UnsupportedOperation](t, err)
-	_, err = b.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("t2"), Tags: map[string]string{"team": "pay"}})
-	wantErr[*types.UnsupportedOperation](t, err)
-	if _, err := b.client.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: aws.String(url), TagKeys: []string{"team"}}); err != nil {
+	if _, err := b.client.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: aws.String(url), Tags: map[string]string{"team": "pay", "env": "dev"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := b.client.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: aws.String(url), TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err = b.client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(url)})
+	if err != nil || !maps.Equal(tags.Tags, map[string]string{"team": "pay"}) {
+		t.Fatalf("ListQueueTags = %v, %v; want team=pay", tags.Tags, err)
+	}
+	t2, err := b.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("t2"), Tags: map[string]string{"cost": "42"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err = b.client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: t2.QueueUrl})
+	if err != nil || !maps.Equal(tags.Tags, map[string]string{"cost": "42"}) {
+		t.Fatalf("ListQueueTags(t2) = %v, %v; want the CreateQueue tags", tags.Tags, err)
+	}
+	// A queue deleted and created again starts without the old tags.
+	if _, err := b.client.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: t2.QueueUrl}); err != nil {
+		t.Fatal(err)
+	}
+	t2, err = b.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("t2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err = b.client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: t2.QueueUrl})
+	if err != nil || len(tags.Tags) != 0 {
+		t.Fatalf("ListQueueTags(new t2) = %v, %v; want none", tags.Tags, err)
+	}
+	many := map[string]string{}
+	for i := range 51 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	_, err = b.client.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: aws.String(url), Tags: many})
+	if ae := wantErr[smithy.APIError](t, err); ae.ErrorCode() != "InvalidParameterValue" {
+		t.Errorf("51 tags: error code %q, want InvalidParameterValue", ae.ErrorCode())
+	}
 	_, err = b.client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String("gone")})
-	wantErr[*types.QueueDoesNotExist](t, err)
+	if e := wantErr[*types.QueueDoesNotExist](t, err); e.ErrorMessage() != "The specified queue does not exist." {
+		t.Errorf("QueueDoesNotExist message %q, want SQS's wording", e.ErrorMessage())
+	}
 }
 
 func TestRoutingPredicates(t *testing.T) {

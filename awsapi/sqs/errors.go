@@ -89,10 +89,10 @@ func as(err error, code string, e awsError) error {
 func resolve(err error) (awsError, string, bool) {
 	var we *wireErr
 	if errors.As(err, &we) {
-		return we.aws, we.msg, false
+		return we.aws, awsMessage(we.aws, we.msg), false
 	}
 	if e, ok := errorTable[ferry.ErrorCode(err)]; ok {
-		return e, ferry.ErrorMessage(err), false
+		return e, awsMessage(e, ferry.ErrorMessage(err)), false
 	}
 	return errInternal, "An internal error occurred", true
 }
@@ -109,4 +109,13 @@ func (e awsError) fault() string {
 func entryError(id string, err error) batchError {
 	e, msg, _ := resolve(err)
 	return batchError{ID: id, SenderFault: e.status < 500, Code: e.code, Message: msg}
+}
+
+// awsMessage is the message SQS itself gives for errors whose wording
+// clients and tools match on; other errors keep Ferry's message.
+func awsMessage(e awsError, msg string) string {
+	if e == errQueueDoesNotExist {
+		return "The specified queue does not exist."
+	}
+	return msg
 }

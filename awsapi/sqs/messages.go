@@ -45,7 +45,7 @@ func outgoing(f sendFields) (ferry.OutgoingMessage, error) {
 		if d < 0 || d > int(queue.MaxDelay/time.Second) {
 			return m, fail(errInvalidParameter, "DelaySeconds must be from 0 to 900, got %d", d)
 		}
-		m.Delay = time.Duration(d) * time.Second
+		m.Delay, m.HasDelay = time.Duration(d)*time.Second, true
 	}
 	var err error
 	if m.Attributes, err = messageAttributes("MessageAttributes", f.MessageAttributes); err != nil {

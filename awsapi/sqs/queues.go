@@ -28,7 +28,7 @@ var readableAttrs = map[string]bool{
 // absentAttrs are SQS attributes Ferry's queues never have: asking for one
 // returns nothing, setting one is refused by the queue service by name.
 var absentAttrs = map[string]bool{
-	"Policy": true, "KmsMasterKeyId": true, "KmsDataKeyReusePeriodSeconds": true,
+	"KmsMasterKeyId": true, "KmsDataKeyReusePeriodSeconds": true,
 	"SqsManagedSseEnabled": true,
 }
 
@@ -87,11 +87,20 @@ func (a *API) createQueue(ctx context.Context, c *call) (any, error) {
 	if err := checkSettable(c.in.Attributes); err != nil {
 		return nil, err
 	}
-	if len(c.in.CreateTags) > 0 {
-		return nil, errNoTags("CreateQueue")
+	attrs, policy, hasPolicy, err := splitPolicy(c.in.Attributes)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := a.queues.CreateQueue(ctx, name, c.in.Attributes); err != nil {
+	if err := ferry.ValidateTags(nil, c.in.CreateTags); err != nil {
+		return nil, as(err, ferry.EINVALID, errInvalidParameter)
+	}
+	_, missing := a.queues.Info(name)
+	info, err := a.queues.CreateQueue(ctx, name, attrs)
+	if err != nil {
 		return nil, as(err, ferry.EINVALID, errInvalidAttrValue)
+	}
+	if err := a.created(ctx, info.ARN, missing != nil, policy, hasPolicy, c.in.CreateTags); err != nil {
+		return nil, err
 	}
 	return queueURLResult{a.queueURL(c, name)}, nil
 }
@@ -100,7 +109,7 @@ func (a *API) createQueue(ctx context.Context, c *call) (any, error) {
 // but Ferry does not support are refused by name by the queue service.
 func checkSettable(attrs map[string]string) error {
 	for _, k := range sortedKeys(attrs) {
-		if !settableAttrs[k] && !absentAttrs[k] {
+		if !settableAttrs[k] && !absentAttrs[k] && k != attrPolicy {
 			if readableAttrs[k] {
 				return fail(errInvalidAttrName, "attribute %s is read-only", k)
 			}
@@ -115,7 +124,10 @@ func (a *API) deleteQueue(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.queues.DeleteQueue(ctx, name)
+	if err := a.queues.DeleteQueue(ctx, name); err != nil {
+		return nil, err
+	}
+	return nil, a.meta.Forget(ctx, a.realm.QueueARN(name))
 }
 
 func (a *API) purgeQueue(ctx context.Context, c *call) (any, error) {
@@ -207,6 +219,7 @@ func (a *API) getQueueAttributes(ctx context.Context, c *call) (any, error) {
 		switch {
 		case n == queue.AttrAll || settableAttrs[n] || readableAttrs[n]:
 			names = append(names, n)
+		case n == attrPolicy: // kept by the API, added below
 		case absentAttrs[n]:
 		default:
 			return nil, fail(errInvalidAttrName, "unknown queue attribute %s", n)
@@ -216,11 +229,22 @@ func (a *API) getQueueAttributes(ctx context.Context, c *call) (any, error) {
 		if _, err := a.queues.Info(name); err != nil {
 			return nil, err
 		}
-		return attributesResult{}, nil
+		attrs := map[string]string{}
+		if wantsPolicy(c.in.AttributeNames) {
+			if err := a.addPolicy(ctx, name, attrs); err != nil {
+				return nil, err
+			}
+		}
+		return attributesResult{Attributes: attrs}, nil
 	}
 	attrs, err := a.queues.GetQueueAttributes(ctx, name, names)
 	if err != nil {
 		return nil, as(err, ferry.EINVALID, errInvalidAttrName)
+	}
+	if wantsPolicy(c.in.AttributeNames) {
+		if err := a.addPolicy(ctx, name, attrs); err != nil {
+			return nil, err
+		}
 	}
 	return attributesResult{Attributes: attrs}, nil
 }
@@ -236,7 +260,23 @@ func (a *API) setQueueAttributes(ctx context.Context, c *call) (any, error) {
 	if err := checkSettable(c.in.Attributes); err != nil {
 		return nil, err
 	}
-	return nil, as(a.queues.SetQueueAttributes(ctx, name, c.in.Attributes), ferry.EINVALID, errInvalidAttrValue)
+	attrs, policy, hasPolicy, err := splitPolicy(c.in.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	info, err := a.queues.Info(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(attrs) > 0 {
+		if err := a.queues.SetQueueAttributes(ctx, name, attrs); err != nil {
+			return nil, as(err, ferry.EINVALID, errInvalidAttrValue)
+		}
+	}
+	if hasPolicy {
+		return nil, a.meta.SetPolicy(ctx, info.ARN, policy)
+	}
+	return nil, nil
 }
 
 // deadLetterSources lists, sorted, the queues whose RedrivePolicy names dlq.

@@ -42,6 +42,11 @@ type request struct {
 	DestinationARN               string `json:"DestinationArn"`
 	MaxNumberOfMessagesPerSecond *int   `json:"MaxNumberOfMessagesPerSecond"`
 	TaskHandle                   string `json:"TaskHandle"`
+
+	// AddPermission and RemovePermission.
+	Label         string   `json:"Label"`
+	AWSAccountIDs []string `json:"AWSAccountIds"`
+	Actions       []string `json:"Actions"`
 }
 
 // sendFields are the members of SendMessage and of a SendMessageBatch entry.
@@ -109,6 +114,9 @@ func decodeQuery(v url.Values) (*request, error) {
 		SourceARN:                   q.get("SourceArn"),
 		DestinationARN:              q.get("DestinationArn"),
 		TaskHandle:                  q.get("TaskHandle"),
+		Label:                       q.get("Label"),
+		AWSAccountIDs:               q.list("AWSAccountId"),
+		Actions:                     q.list("ActionName"),
 		AttributeNames:              q.list("AttributeName"),
 		MessageSystemAttributeNames: q.list("MessageSystemAttributeName"),
 		MessageAttributeNames:       q.list("MessageAttributeName"),

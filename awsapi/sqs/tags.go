@@ -4,26 +4,23 @@ import (
 	"context"
 )
 
-// The queue service stores no tags, so no queue ever has one: TagQueue and
-// CreateQueue with tags are refused by name, ListQueueTags answers an empty
-// set and UntagQueue (removing tags that are not there) succeeds.
-
-func errNoTags(op string) error {
-	return fail(errUnsupported, "%s: queue tags are not supported by Ferry (the queue service has no tag storage)", op)
-}
+// Queue tags live in the API's ResourceMeta under the queue ARN: TagQueue
+// merges, UntagQueue removes, ListQueueTags returns them, CreateQueue
+// "tags" tag a queue it creates and DeleteQueue forgets them.
 
 func (a *API) tagQueue(ctx context.Context, c *call) (any, error) {
 	name, err := a.queue(c)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.queues.Info(name); err != nil {
+	info, err := a.queues.Info(name)
+	if err != nil {
 		return nil, err
 	}
 	if len(c.in.Tags) == 0 {
 		return nil, fail(errMissingParameter, "the request must contain the parameter Tags")
 	}
-	return nil, errNoTags("TagQueue")
+	return nil, a.meta.Tag(ctx, info.ARN, c.in.Tags)
 }
 
 func (a *API) untagQueue(ctx context.Context, c *call) (any, error) {
@@ -34,8 +31,11 @@ func (a *API) untagQueue(ctx context.Context, c *call) (any, error) {
 	if len(c.in.TagKeys) == 0 {
 		return nil, fail(errMissingParameter, "the request must contain the parameter TagKeys")
 	}
-	_, err = a.queues.Info(name)
-	return nil, err
+	info, err := a.queues.Info(name)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.meta.Untag(ctx, info.ARN, c.in.TagKeys)
 }
 
 func (a *API) listQueueTags(ctx context.Context, c *call) (any, error) {
@@ -43,8 +43,13 @@ func (a *API) listQueueTags(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.queues.Info(name); err != nil {
+	info, err := a.queues.Info(name)
+	if err != nil {
 		return nil, err
 	}
-	return tagsResult{}, nil
+	tags, err := a.meta.Tags(ctx, info.ARN)
+	if err != nil {
+		return nil, err
+	}
+	return tagsResult{Tags: tags}, nil
 }

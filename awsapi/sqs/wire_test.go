@@ -227,10 +227,13 @@ func TestQueryTags(t *testing.T) {
 	b := setup(t)
 	tr := &transcript{t: t, b: b}
 	tr.post("/", form("Action", "CreateQueue", "QueueName", "tagged"), 200)
-	tr.post("/", form("Action", "CreateQueue", "QueueName", "t2", "Tag.1.Key", "team", "Tag.1.Value", "pay"), 400)
+	tr.post("/", form("Action", "CreateQueue", "QueueName", "t2", "Tag.1.Key", "team", "Tag.1.Value", "pay"), 200)
+	tr.post("/000000000000/t2", form("Action", "ListQueueTags"), 200)
 	tr.post("/000000000000/tagged", form("Action", "ListQueueTags"), 200)
-	tr.post("/000000000000/tagged", form("Action", "TagQueue", "Tag.1.Key", "team", "Tag.1.Value", "pay"), 400)
+	tr.post("/000000000000/tagged", form("Action", "TagQueue", "Tag.1.Key", "team", "Tag.1.Value", "pay"), 200)
+	tr.post("/000000000000/tagged", form("Action", "ListQueueTags"), 200)
 	tr.post("/000000000000/tagged", form("Action", "UntagQueue", "TagKey.1", "team"), 200)
+	tr.post("/000000000000/tagged", form("Action", "ListQueueTags"), 200)
 	tr.post("/000000000000/nope", form("Action", "ListQueueTags"), 400)
 	tr.check("tags")
 }

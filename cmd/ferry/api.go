@@ -84,9 +84,10 @@ func (m *Main) apiHandler() http.Handler {
 			m.refuseContentType(w, r, msg)
 			return
 		}
-		if err := r.ParseForm(); err == nil {
+		err := r.ParseForm()
+		if err == nil {
 			action := r.Form.Get("Action")
-			toSNS := m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == ""
+			toSNS := m.SNS.QueryAction(action) && r.Form.Get("QueueUrl") == "" && !queuePath.MatchString(r.URL.Path)
 			toSQS := !toSNS && (m.SQS.QueryAction(action) || queuePath.MatchString(r.URL.Path) || r.Form.Get("QueueUrl") != "")
 			if msg := queryMethod(r, action); (toSNS || toSQS) && msg != "" {
 				m.refuseMethod(w, r, msg)
@@ -100,11 +101,16 @@ func (m *Main) apiHandler() http.Handler {
 				sqs.ServeHTTP(w, r)
 				return
 			}
-		} else {
-			malformed(w, err)
+			// Any other query action is answered by SNS, in its XML error
+			// shape (InvalidAction).
+			if action != "" {
+				sns.ServeHTTP(w, r)
+				return
+			}
+			unknown(w, r)
 			return
 		}
-		unknown(w, r)
+		malformed(w, err)
 	})
 }
 

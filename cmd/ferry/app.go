@@ -32,6 +32,7 @@ import (
 	"github.com/ferry-run/ferry/otlp"
 	"github.com/ferry-run/ferry/pyboot"
 	"github.com/ferry-run/ferry/queue"
+	"github.com/ferry-run/ferry/resmeta"
 	"github.com/ferry-run/ferry/sandbox"
 	"github.com/ferry-run/ferry/schedule"
 	"github.com/ferry-run/ferry/topic"
@@ -134,6 +135,7 @@ type Main struct {
 	Async     *async.Engine
 	Triggers  *trigger.Service
 	Schedules *schedule.Service
+	Meta      *resmeta.Store
 	Lambda    *lambdaapi.API
 	Events    *eventsapi.API
 	SQS       *sqsapi.API
@@ -270,22 +272,25 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Triggers = trigger.New(m.Engine, trigger.Options{
 		Realm: cfg.Realm, Queues: m.Queues, Functions: m.Functions, Invoker: m.Async, Logger: log,
 	})
-	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Logger: log, Scale: cfg.ClockScale, Node: cfg.NodeName})
+	m.Schedules = schedule.New(m.Engine, schedule.Options{Realm: cfg.Realm, Async: m.Async, Events: m.Buses, Logger: log, Scale: cfg.ClockScale, Node: cfg.NodeName})
+	m.Meta = resmeta.New(m.Engine, log)
 	m.Lambda = lambdaapi.New(lambdaapi.Config{
+		Meta:  m.Meta,
 		Realm: cfg.Realm, Functions: m.Functions, Invoker: m.Async, Async: m.Async,
 		CodeDir: filepath.Join(cfg.DataDir, "code"), Logger: log,
 		Code:                lambdaapi.NewObjectCodeStore(m.Engine),
+		Versions:            lambdaapi.NewKVVersionStore(m.Engine),
 		EventSourceMappings: m.Triggers,
 	})
-	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Topics: m.Topics, Logger: log})
+	m.SNS = snsapi.New(snsapi.Config{Realm: cfg.Realm, Meta: m.Meta, Topics: m.Topics, Logger: log})
 	m.Gateway = gateway.New(gateway.Options{
 		Addr: cfg.GatewayAddr, Listener: m.gatewayLn, Realm: cfg.Realm, Invoker: m.Async, Async: m.Async,
 		Topics: m.Topics, Queues: m.Queues, Logger: log, Limits: cfg.Limits,
 	})
 	m.Dashboard = web.New(dashboardSource{m}, log)
 	m.Control = m.newControl()
-	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Queues: m.Queues, Logger: log})
-	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Buses: m.Buses, Logger: log})
+	m.SQS = sqsapi.New(sqsapi.Config{Realm: cfg.Realm, Meta: m.Meta, Queues: m.Queues, Logger: log})
+	m.Events = eventsapi.New(eventsapi.Config{Realm: cfg.Realm, Meta: m.Meta, Schedules: ruleSchedules{m.Schedules}, Buses: m.Buses, Logger: log})
 
 	m.shared = &sharedRoutes{m: m}
 	m.totals = newTotals(m.Engine, cfg.NodeName, m.Async.Stats(), 0, log)

@@ -34,7 +34,7 @@ func TestAPIRoutingByProtocol(t *testing.T) {
 		{"sqs query SendMessage on a queue URL", "/000000000000/routed", url.Values{"Action": {"SendMessage"}, "MessageBody": {"hi"}}, 200, "<SendMessageResponse"},
 		{"sns query CreateTopic", "/", url.Values{"Action": {"CreateTopic"}, "Name": {"routed"}, "Version": {"2010-03-31"}}, 200, "<CreateTopicResponse"},
 		{"sns query ListTopics", "/", url.Values{"Action": {"ListTopics"}}, 200, "arn:aws:sns:us-east-1:000000000000:routed"},
-		{"unknown action", "/", url.Values{"Action": {"Frobnicate"}}, 404, "UnknownOperationException"},
+		{"unknown action", "/", url.Values{"Action": {"Frobnicate"}}, 400, "<Code>InvalidAction</Code>"},
 	} {
 		code, body := form(tc.path, tc.form)
 		if code != tc.wantCode || !strings.Contains(body, tc.want) {

@@ -1,0 +1,23 @@
+package ferry
+
+// How an AWS front door serves one operation of its service; the
+// compatibility table (docs/compatibility.md) is generated from these.
+const (
+	// Supported: the operation does what AWS's does, within the notes.
+	Supported = "supported"
+	// AcceptedNotEnforced: the request is validated, stored and returned
+	// exactly, but Ferry does not act on it (resource policies: there is
+	// no IAM).
+	AcceptedNotEnforced = "accepted, not enforced"
+	// RefusedByName: the request is answered with an error that names the
+	// operation or the parameter Ferry does not support.
+	RefusedByName = "refused by name"
+)
+
+// Operation is one operation of an AWS service as a Ferry front door
+// serves it.
+type Operation struct {
+	Name    string
+	Support string // Supported, AcceptedNotEnforced or RefusedByName
+	Note    string // caveats, in a sentence or two; "" for none
+}
