@@ -34,7 +34,6 @@ var (
 	errIDsNotDistinct     = awsError{sqsNS + "BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", http.StatusBadRequest}
 	errInvalidBatchID     = awsError{sqsNS + "InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId", http.StatusBadRequest}
 	errBatchTooLong       = awsError{sqsNS + "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong", http.StatusBadRequest}
-	errUnsupported        = awsError{sqsNS + "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", http.StatusBadRequest}
 	errResourceNotFound   = awsError{sqsNS + "ResourceNotFoundException", "ResourceNotFoundException", http.StatusNotFound}
 	errOverLimit          = awsError{sqsNS + "OverLimit", "OverLimit", http.StatusForbidden}
 	errInvalidSecurity    = awsError{sqsNS + "InvalidSecurity", "InvalidSecurity", http.StatusForbidden}

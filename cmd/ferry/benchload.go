@@ -33,11 +33,10 @@ func runBenchRole() (bool, int) {
 		}
 		return true, 0
 	case "function":
-		if err := benchFunctionMain(os.Getenv("AWS_LAMBDA_RUNTIME_API")); err != nil {
-			fmt.Fprintln(os.Stderr, "ferry bench function:", err)
-			return true, 1
-		}
-		return true, 0
+		// The function serves until its process is stopped; it returns only on an error.
+		err := benchFunctionMain(os.Getenv("AWS_LAMBDA_RUNTIME_API"))
+		fmt.Fprintln(os.Stderr, "ferry bench function:", err)
+		return true, 1
 	}
 	return false, 0
 }
