@@ -75,18 +75,6 @@ func (f *clientFlags) events() *eventbridge.Client {
 	return eventbridge.New(eventbridge.Options{Region: f.region, BaseEndpoint: aws.String(f.endpoint), Credentials: f.creds(), RetryMaxAttempts: 1})
 }
 
-// queueURL turns a queue name into its URL on the endpoint.
-func (f *clientFlags) queueURL(ctx context.Context, name string) (string, error) {
-	if strings.Contains(name, "://") {
-		return name, nil
-	}
-	out, err := f.sqs().GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.QueueUrl), nil
-}
-
 // topicARN turns a topic name into its ARN.
 func (f *clientFlags) topicARN(name string) string {
 	if strings.HasPrefix(name, "arn:") {

@@ -157,7 +157,11 @@ func newPublishCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in := &sns.PublishInput{TopicArn: aws.String(f.topicARN(args[0])), Message: aws.String(string(body))}
+			arn, err := f.topicName(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			in := &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(string(body))}
 			if subject != "" {
 				in.Subject = aws.String(subject)
 			}

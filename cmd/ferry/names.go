@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // functionName resolves a function given by the short name a stack file
@@ -30,30 +32,14 @@ func (f *clientFlags) functionName(ctx context.Context, name string) (string, er
 			all = append(all, aws.ToString(fn.FunctionName))
 		}
 	}
-	var match []string
-	for _, n := range all {
-		if n == name {
-			return n, nil
-		}
-		if strings.HasSuffix(n, "-"+name) {
-			match = append(match, n)
-		}
-	}
-	switch len(match) {
-	case 1:
-		return match[0], nil
-	case 0:
-		return "", fmt.Errorf("ResourceNotFoundException: no function %q%s", name, nearList(name, all))
-	}
-	sort.Strings(match)
-	return "", fmt.Errorf("function %q is ambiguous: it could be %s", name, strings.Join(match, ", "))
+	return pickName(name, all, "ResourceNotFoundException", "function", "functions")
 }
 
 // nearList is ", did you mean: a, b" naming the names near name, or the
-// known names when there are few, or "" when there are none.
-func nearList(name string, all []string) string {
+// known names (noun: "functions", "queues", ...) when there are few.
+func nearList(name string, all []string, noun string) string {
 	if len(all) == 0 {
-		return " (there are no functions)"
+		return " (there are no " + noun + ")"
 	}
 	var near []string
 	lname := strings.ToLower(name)
@@ -70,9 +56,85 @@ func nearList(name string, all []string) string {
 	}
 	if len(all) <= 10 {
 		sort.Strings(all)
-		return "; functions: " + strings.Join(all, ", ")
+		return "; " + noun + ": " + strings.Join(all, ", ")
 	}
 	return ""
+}
+
+// pickName resolves name among all as functionName does: the exact name,
+// else the one name ending in "-"+name; otherwise an error of code (the
+// AWS error code a missing one has) naming the near matches.
+func pickName(name string, all []string, code, kind, noun string) (string, error) {
+	var match []string
+	for _, n := range all {
+		if n == name {
+			return n, nil
+		}
+		if strings.HasSuffix(n, "-"+name) {
+			match = append(match, n)
+		}
+	}
+	switch len(match) {
+	case 1:
+		return match[0], nil
+	case 0:
+		return "", fmt.Errorf("%s: no %s %q%s", code, kind, name, nearList(name, all, noun))
+	}
+	sort.Strings(match)
+	return "", fmt.Errorf("%s %q is ambiguous: it could be %s", kind, name, strings.Join(match, ", "))
+}
+
+// queueURL resolves a queue given by URL, name or short name; an unknown
+// one is an error naming the near matches.
+func (f *clientFlags) queueURL(ctx context.Context, name string) (string, error) {
+	if strings.Contains(name, "://") {
+		return name, nil
+	}
+	var all []string
+	p := sqs.NewListQueuesPaginator(f.sqs(), &sqs.ListQueuesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, u := range page.QueueUrls {
+			all = append(all, u[strings.LastIndex(u, "/")+1:])
+		}
+	}
+	q, err := pickName(name, all, "QueueDoesNotExist", "queue", "queues")
+	if err != nil {
+		return "", err
+	}
+	out, err := f.sqs().GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(q)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.QueueUrl), nil
+}
+
+// topicName resolves a topic given by ARN, name or short name; an unknown
+// one is an error naming the near matches.
+func (f *clientFlags) topicName(ctx context.Context, name string) (string, error) {
+	if strings.HasPrefix(name, "arn:") {
+		return name, nil
+	}
+	var all []string
+	p := sns.NewListTopicsPaginator(f.sns(), &sns.ListTopicsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, t := range page.Topics {
+			arn := aws.ToString(t.TopicArn)
+			all = append(all, arn[strings.LastIndex(arn, ":")+1:])
+		}
+	}
+	t, err := pickName(name, all, "NotFound", "topic", "topics")
+	if err != nil {
+		return "", err
+	}
+	return f.topicARN(t), nil
 }
 
 // editDistance is the Levenshtein distance of a and b.
