@@ -58,6 +58,9 @@ type Options struct {
 	// Saturated, when set, replaces the /proc/stat reading of whether the
 	// machine's CPUs are saturated (spawngate.go); tests set it.
 	Saturated func() bool
+	// SpawnWait is how long an invocation that would start one instance
+	// too many waits for a running one to be handed over (default 250 ms).
+	SpawnWait time.Duration
 }
 
 // Pool runs function instances.

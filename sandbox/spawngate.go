@@ -104,7 +104,11 @@ func (p *Pool) awaitHandoff(fs *fnState, done <-chan struct{}) *instance {
 	ch := make(chan *instance, 1)
 	fs.waiters = append(fs.waiters, ch)
 	p.mu.Unlock()
-	t := time.NewTimer(spawnWait)
+	wait := p.opts.SpawnWait
+	if wait <= 0 {
+		wait = spawnWait
+	}
+	t := time.NewTimer(wait)
 	var in *instance
 	select {
 	case in = <-ch:
