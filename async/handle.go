@@ -54,57 +54,17 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 		_ = msg.NakWithDelay(e.scaled(backoff(int(md.NumDelivered))))
 		return
 	}
-	if inv.Done {
+	sit := Situation{Inv: inv, Fn: fn, Hops: req.Hops, Accepted: accepted, Now: time.Now(), Scale: e.opts.ClockScale}
+	v := Decide(sit)
+	switch v.Action {
+	case Ack:
 		_ = msg.Ack()
 		return
-	}
-	if inv.Condition != "" {
+	case Resume:
 		e.finish(ctx, msg, md, fn, req, inv, false)
 		return
-	}
-	if time.Since(accepted) > e.scaled(fn.Async.MaxAge()) {
-		e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped++ })
-		e.decide(inv, ferry.ConditionEventAgeExceeded)
-		e.finish(ctx, msg, md, fn, req, inv, true)
-		return
-	}
-	if rerr := fn.Runnable(); rerr != nil {
-		// A delivery to a function Ferry cannot run goes straight to the
-		// failure path, with the error a Lambda Invoke would answer.
-		e.log.Warn("async: event for a function Ferry cannot run sent to its failure path", "function", name, "requestId", req.RequestID, "err", rerr)
-		inv.Response, inv.StatusCode = mustJSON(ferry.ErrorPayload{ErrorType: "InvalidRuntimeException", ErrorMessage: ferry.ErrorMessage(rerr)}), 502
-		e.decide(inv, ferry.ConditionRetriesExhausted)
-		e.finish(ctx, msg, md, fn, req, inv, true)
-		return
-	}
-	if r := fn.ReservedConcurrency; r != nil && *r == 0 {
-		// Ferry sends an event for a function that may never run straight to
-		// the failure path instead of backing off for its whole max age.
-		e.stats.add(name, func(c *Counters) { c.Throttles++ })
-		inv.Throttles++
-		inv.Response, inv.StatusCode = throttlePayload, 429
-		e.decide(inv, ferry.ConditionRetriesExhausted)
-		e.finish(ctx, msg, md, fn, req, inv, true)
-		return
-	}
-
-	if stop, drop := loopGuard(fn, req); stop != nil {
-		// The event reaches the failure path once, at the limit; past it
-		// (a failure destination feeding the loop) it is dropped.
-		e.stats.add(name, func(c *Counters) { c.RecursiveInvocationsDropped++ })
-		inv.Response, inv.StatusCode = mustJSON(ferry.ErrorPayload{ErrorType: "RecursiveInvocationException", ErrorMessage: stop.Error()}), 400
-		e.decide(inv, ferry.ConditionRetriesExhausted)
-		if drop {
-			e.log.Warn("async: recursive loop, event dropped", "function", name, "requestId", req.RequestID, "hops", req.Hops)
-			inv.Done = true
-			if err := e.record(ctx, inv); err != nil {
-				e.journalFailed(msg, md, inv, err)
-				return
-			}
-			_ = msg.Ack()
-			return
-		}
-		e.finish(ctx, msg, md, fn, req, inv, true)
+	case Deliver, Drop:
+		e.withoutRun(ctx, msg, md, fn, req, inv, v)
 		return
 	}
 
@@ -115,22 +75,21 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 	}
 	res, err := e.opts.Runner.Invoke(ctx, fn, req)
 	stopBeat()
+	sit.Ran, sit.Now = true, time.Now()
 	if err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
 		}
 		inv.Throttles++
-		if ferry.ErrorCode(err) == ferry.ETHROTTLED {
+		sit.RunErr = err
+		v = Decide(sit)
+		if v.Why == WhyThrottle {
 			e.stats.add(name, func(c *Counters) { c.Throttles++ })
 		} else {
 			e.log.Error("async: system error, event backs off", "function", name, "requestId", req.RequestID, "err", err)
 		}
-		if err := e.record(ctx, inv); err != nil {
-			e.journalFailed(msg, md, inv, err)
-			return
-		}
-		_ = msg.NakWithDelay(e.scaled(backoff(inv.Throttles)))
+		e.retry(ctx, msg, md, inv, v)
 		return
 	}
 	if o := e.opts.Observer; o != nil {
@@ -144,32 +103,73 @@ func (e *Engine) handle(ctx context.Context, name string, msg jetstream.Msg) {
 	})
 	inv.Attempts = append(inv.Attempts, attemptOf(start, res))
 	inv.Response, inv.FunctionError, inv.StatusCode = bounded(res.Payload), res.FunctionError, 200
-	if res.Failed() && len(inv.Attempts) <= fn.Async.Retries() {
+	sit.Result = res
+	v = Decide(sit)
+	if v.Action == Retry {
+		e.retry(ctx, msg, md, inv, v)
+		return
+	}
+	e.decide(inv, v.Condition)
+	e.finish(ctx, msg, md, fn, req, inv, true)
+}
+
+// retry journals the event's progress and puts it back after the verdict's
+// delay on the engine's clock.
+func (e *Engine) retry(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, inv *ferry.Invocation, v Verdict) {
+	if err := e.record(ctx, inv); err != nil {
+		e.journalFailed(msg, md, inv, err)
+		return
+	}
+	_ = msg.NakWithDelay(e.scaled(v.Delay))
+}
+
+// withoutRun carries out a verdict reached without running the function:
+// the outcome goes down its path with the response that stands for the run
+// (or, for Drop, nowhere).
+func (e *Engine) withoutRun(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, fn *ferry.Function, req *ferry.InvokeRequest, inv *ferry.Invocation, v Verdict) {
+	name := fn.Name
+	switch v.Why {
+	case WhyAge:
+		e.stats.add(name, func(c *Counters) { c.AsyncEventsDropped++ })
+	case WhyReserved0:
+		// Ferry sends an event for a function that may never run straight to
+		// the failure path instead of backing off for its whole max age.
+		e.stats.add(name, func(c *Counters) { c.Throttles++ })
+		inv.Throttles++
+	case WhyLoop:
+		// The event reaches the failure path once, at the limit; past it
+		// (a failure destination feeding the loop) it is dropped.
+		e.stats.add(name, func(c *Counters) { c.RecursiveInvocationsDropped++ })
+	case WhyRuntime:
+		e.log.Warn("async: event for a function Ferry cannot run sent to its failure path", "function", name, "requestId", req.RequestID, "runtime", fn.Runtime)
+	}
+	if v.Response != nil {
+		inv.Response, inv.StatusCode = v.Response, v.StatusCode
+	}
+	e.decide(inv, v.Condition)
+	if v.Action == Drop {
+		e.log.Warn("async: recursive loop, event dropped", "function", name, "requestId", req.RequestID, "hops", req.Hops)
+		inv.Done = true
 		if err := e.record(ctx, inv); err != nil {
 			e.journalFailed(msg, md, inv, err)
 			return
 		}
-		_ = msg.NakWithDelay(e.scaled(retryDelays[min(len(inv.Attempts), len(retryDelays))-1]))
+		_ = msg.Ack()
 		return
 	}
-	cond := ferry.ConditionSuccess
-	if res.Failed() {
-		cond = ferry.ConditionRetriesExhausted
-	}
-	e.decide(inv, cond)
 	e.finish(ctx, msg, md, fn, req, inv, true)
 }
 
 // loopGuard stops an event whose chain of function -> destination, topic or
 // queue -> function hops reached the recursion limit, unless the function
 // allows recursive loops. drop is set past the limit.
-func loopGuard(fn *ferry.Function, req *ferry.InvokeRequest) (stop error, drop bool) {
-	if req.Hops < ferry.DefaultRecursionLimit || fn.RecursiveLoop == ferry.RecursiveLoopAllow {
+func loopGuard(fn *ferry.Function, hops int) (stop error, drop bool) {
+	if hops < ferry.DefaultRecursionLimit || fn.RecursiveLoop == ferry.RecursiveLoopAllow {
 		return nil, false
 	}
 	return ferry.Errorf(ferry.ELOOP, "recursive loop detected: this event reached %s after %d hops (function -> destination, topic or queue -> function); "+
 		"Ferry stops such chains at %d. Set the function's RecursiveLoop to Allow (PutFunctionRecursionConfig) if the loop is intended",
-		fn.Name, req.Hops, ferry.DefaultRecursionLimit), req.Hops > ferry.DefaultRecursionLimit
+		fn.Name, hops, ferry.DefaultRecursionLimit), hops > ferry.DefaultRecursionLimit
 }
 
 // invocation returns the journaled progress of a redelivered event, or a
