@@ -89,7 +89,7 @@ func (e *Engine) accept(ctx context.Context, req *ferry.InvokeRequest, redriveOf
 	// own acknowledgement arrives (group commit).
 	ack, err := e.engine.PublishAcked(ctx, msg)
 	if err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "queue event for %s: %v", req.Function, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "queue event for %s", req.Function)
 	}
 	if !ack.Duplicate {
 		e.stats.add(req.Function, func(c *Counters) { c.AsyncEventsReceived++ })

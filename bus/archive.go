@@ -114,13 +114,13 @@ func (s *Service) DeleteArchive(ctx context.Context, name string) error {
 	}
 	st, err := s.js.Stream(ctx, archiveStream)
 	if err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "archive stream: %v", err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "archive stream")
 	}
 	if err := natsjs.CheckSubject("archive", archivePrefix+enc(name)); err != nil {
 		return err
 	}
 	if err := st.Purge(ctx, jetstream.WithPurgeSubject(archivePrefix+enc(name))); err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "purge archive %q: %v", name, err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "purge archive %q", name)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (s *Service) StartReplay(ctx context.Context, r Replay) (string, error) {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return "", ferry.Errorf(ferry.ECONFLICT, "replay %q already exists", r.Name)
 		}
-		return "", ferry.Errorf(ferry.EINTERNAL, "store replay: %v", err)
+		return "", ferry.Wrap(ferry.EINTERNAL, err, "store replay")
 	}
 	s.mu.Lock()
 	if s.running {
@@ -183,11 +183,11 @@ func (s *Service) DescribeReplay(ctx context.Context, name string) (Replay, erro
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return Replay{}, ferry.Errorf(ferry.ENOTFOUND, "replay %q does not exist", name)
 		}
-		return Replay{}, ferry.Errorf(ferry.EINTERNAL, "read replay: %v", err)
+		return Replay{}, ferry.Wrap(ferry.EINTERNAL, err, "read replay")
 	}
 	var r Replay
 	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return Replay{}, ferry.Errorf(ferry.EINTERNAL, "decode replay: %v", err)
+		return Replay{}, ferry.Wrap(ferry.EINTERNAL, err, "decode replay")
 	}
 	return r, nil
 }

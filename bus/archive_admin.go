@@ -87,11 +87,11 @@ func (s *Service) ArchiveEventCount(ctx context.Context, name string) (int64, er
 	}
 	st, err := s.js.Stream(ctx, archiveStream)
 	if err != nil {
-		return 0, ferry.Errorf(ferry.EINTERNAL, "archive stream: %v", err)
+		return 0, ferry.Wrap(ferry.EINTERNAL, err, "archive stream")
 	}
 	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
-		return 0, ferry.Errorf(ferry.EINTERNAL, "archive stream: %v", err)
+		return 0, ferry.Wrap(ferry.EINTERNAL, err, "archive stream")
 	}
 	return int64(info.State.Subjects[subject]), nil
 }
@@ -103,7 +103,7 @@ func (s *Service) ListReplays(ctx context.Context, prefix string) ([]Replay, err
 	}
 	lister, err := s.kv.ListKeys(ctx)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.EINTERNAL, "list replays: %v", err)
+		return nil, ferry.Wrap(ferry.EINTERNAL, err, "list replays")
 	}
 	var keys []string
 	for k := range lister.Keys() {
@@ -139,7 +139,7 @@ func (s *Service) CancelReplay(ctx context.Context, name string) (Replay, error)
 		}
 		e, err := s.kv.Get(ctx, replayKey(name))
 		if err != nil {
-			return Replay{}, ferry.Errorf(ferry.EINTERNAL, "read replay: %v", err)
+			return Replay{}, ferry.Wrap(ferry.EINTERNAL, err, "read replay")
 		}
 		r.State = ReplayCancelling
 		b, _ := json.Marshal(r)

@@ -166,7 +166,7 @@ func (s *Service) putOne(ctx context.Context, e Entry) (string, error) {
 		Resources: resources, Detail: json.RawMessage(e.Detail),
 	})
 	if err != nil {
-		return "", ferry.Errorf(ferry.EINTERNAL, "encode event: %v", err)
+		return "", ferry.Wrap(ferry.EINTERNAL, err, "encode event")
 	}
 	env := envelope{Bus: bus, Event: ev, TraceID: e.TraceID, Hops: e.Hops, Ingested: now}
 	if err := s.publishEvent(ctx, env, id); err != nil {
@@ -178,10 +178,10 @@ func (s *Service) putOne(ctx context.Context, e Entry) (string, error) {
 func (s *Service) publishEvent(ctx context.Context, env envelope, msgID string) error {
 	b, err := json.Marshal(env)
 	if err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "encode event: %v", err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "encode event")
 	}
 	if _, err := s.js.Publish(ctx, eventsSubject, b, jetstream.WithMsgID(msgID)); err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "store event: %v", err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "store event")
 	}
 	return nil
 }

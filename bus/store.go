@@ -264,7 +264,7 @@ func (s *Service) putJSON(ctx context.Context, key string, v any, create bool) e
 		rev, err = s.kv.Put(ctx, key, b)
 	}
 	if err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "bus: store %s: %v", key, err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "bus: store %s", key)
 	}
 	return s.state.apply(key, rev, b)
 }
@@ -282,7 +282,7 @@ func (s *Service) updateRule(ctx context.Context, r Rule, rev uint64) error {
 	}
 	nrev, err := s.kv.Update(ctx, key, b, rev)
 	if err != nil {
-		return ferry.Errorf(ferry.ECONFLICT, "rule %q was changed concurrently; retry: %v", r.Name, err)
+		return ferry.Wrap(ferry.ECONFLICT, err, "rule %q was changed concurrently; retry", r.Name)
 	}
 	return s.state.apply(key, nrev, b)
 }
@@ -292,7 +292,7 @@ func (s *Service) deleteKey(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.kv.Delete(ctx, key); err != nil && !natsjs.IsNotFound(err) {
-		return ferry.Errorf(ferry.EINTERNAL, "bus: delete %s: %v", key, err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "bus: delete %s", key)
 	}
 	// The delete marker's revision is not returned; it is above the last put's,
 	// so apply the delete locally at that revision + 1 (reads see it now, a
@@ -571,7 +571,7 @@ func validateTarget(t Target) error {
 	if t.InputPath != "" {
 		n++
 		if _, err := parsePath(t.InputPath); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "target %q: InputPath: %v", t.Id, err)
+			return ferry.Wrap(ferry.EINVALID, err, "target %q: InputPath", t.Id)
 		}
 	}
 	if t.InputTransformer != nil {
@@ -587,7 +587,7 @@ func validateTarget(t Target) error {
 				return ferry.Errorf(ferry.EINVALID, "target %q: InputPathsMap key %q: the aws. prefix is reserved", t.Id, k)
 			}
 			if _, err := parsePath(p); err != nil {
-				return ferry.Errorf(ferry.EINVALID, "target %q: InputPathsMap %q: %v", t.Id, k, err)
+				return ferry.Wrap(ferry.EINVALID, err, "target %q: InputPathsMap %q", t.Id, k)
 			}
 		}
 	}

@@ -193,7 +193,7 @@ type Redriven struct {
 func (a *API) redrive(w http.ResponseWriter, r *http.Request) {
 	var req RedriveRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		a.fail(w, ferry.Errorf(ferry.EINVALIDJSON, "redrive request: %v", err))
+		a.fail(w, ferry.Wrap(ferry.EINVALIDJSON, err, "redrive request"))
 		return
 	}
 	if req.Function == "" {

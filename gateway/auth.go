@@ -87,7 +87,7 @@ func (g *Gateway) compileAuth(c *compiled, r Route) error {
 	if len(a.JWKS) > 0 {
 		ks, err := parseJWKS(a.JWKS)
 		if err != nil {
-			return fmt.Errorf("JWT authorizer %q: %v", a.Name, err)
+			return fmt.Errorf("JWT authorizer %q: %w", a.Name, err)
 		}
 		c.keys = func(context.Context, bool) (*keySet, error) { return ks, nil }
 		return nil
@@ -261,7 +261,7 @@ func getBody(ctx context.Context, u string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", u, err)
+		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -269,7 +269,7 @@ func getBody(ctx context.Context, u string) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", u, err)
+		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if len(b) > jwksMaxBytes {
 		return nil, fmt.Errorf("GET %s: more than %d bytes", u, jwksMaxBytes)

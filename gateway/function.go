@@ -157,12 +157,12 @@ func parseStructured(m map[string]json.RawMessage) (*proxyResponse, error) {
 	if raw, ok := m["headers"]; ok && !isNull(raw) {
 		var hs map[string]any
 		if err := json.Unmarshal(raw, &hs); err != nil {
-			return nil, fmt.Errorf("headers must be an object: %v", err)
+			return nil, fmt.Errorf("headers must be an object: %w", err)
 		}
 		for k, v := range hs {
 			s, err := scalarString(v)
 			if err != nil {
-				return nil, fmt.Errorf("header %q: %v", k, err)
+				return nil, fmt.Errorf("header %q: %w", k, err)
 			}
 			resp.header.Set(k, s)
 		}
@@ -170,14 +170,14 @@ func parseStructured(m map[string]json.RawMessage) (*proxyResponse, error) {
 	if raw, ok := m["multiValueHeaders"]; ok && !isNull(raw) {
 		var hs map[string][]any
 		if err := json.Unmarshal(raw, &hs); err != nil {
-			return nil, fmt.Errorf("multiValueHeaders must map names to lists: %v", err)
+			return nil, fmt.Errorf("multiValueHeaders must map names to lists: %w", err)
 		}
 		for k, vs := range hs {
 			resp.header.Del(k)
 			for _, v := range vs {
 				s, err := scalarString(v)
 				if err != nil {
-					return nil, fmt.Errorf("header %q: %v", k, err)
+					return nil, fmt.Errorf("header %q: %w", k, err)
 				}
 				resp.header.Add(k, s)
 			}
@@ -185,7 +185,7 @@ func parseStructured(m map[string]json.RawMessage) (*proxyResponse, error) {
 	}
 	if raw, ok := m["cookies"]; ok && !isNull(raw) {
 		if err := json.Unmarshal(raw, &resp.cookies); err != nil {
-			return nil, fmt.Errorf("cookies must be a list of strings: %v", err)
+			return nil, fmt.Errorf("cookies must be a list of strings: %w", err)
 		}
 	}
 	var body string
@@ -202,7 +202,7 @@ func parseStructured(m map[string]json.RawMessage) (*proxyResponse, error) {
 	}
 	if b64 {
 		if resp.body, err = base64.StdEncoding.DecodeString(body); err != nil {
-			return nil, fmt.Errorf("body is not valid base64: %v", err)
+			return nil, fmt.Errorf("body is not valid base64: %w", err)
 		}
 	} else {
 		resp.body = []byte(body)
@@ -216,7 +216,7 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 func statusCode(raw json.RawMessage) (int, error) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, fmt.Errorf("statusCode: %v", err)
+		return 0, fmt.Errorf("statusCode: %w", err)
 	}
 	var n int
 	switch v := v.(type) {

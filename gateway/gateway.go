@@ -141,7 +141,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		var lc net.ListenConfig
 		var err error
 		if ln, err = lc.Listen(ctx, "tcp", g.opts.Addr); err != nil {
-			return ferry.Errorf(ferry.EUNAVAILABLE, "gateway: listen on %s: %v", g.opts.Addr, err)
+			return ferry.Wrap(ferry.EUNAVAILABLE, err, "gateway: listen on %s", g.opts.Addr)
 		}
 	}
 	ln = g.opts.Limits.Listener(ln)

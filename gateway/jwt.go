@@ -51,7 +51,7 @@ func parseJWKS(b []byte) (*keySet, error) {
 		Keys []jwk `json:"keys"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("JWKS is not valid JSON: %v", err)
+		return nil, fmt.Errorf("JWKS is not valid JSON: %w", err)
 	}
 	ks := &keySet{}
 	for i, k := range doc.Keys {
@@ -60,7 +60,7 @@ func parseJWKS(b []byte) (*keySet, error) {
 		}
 		pub, err := k.publicKey()
 		if err != nil {
-			return nil, fmt.Errorf("JWKS key %d (kid %q): %v", i, k.Kid, err)
+			return nil, fmt.Errorf("JWKS key %d (kid %q): %w", i, k.Kid, err)
 		}
 		if pub != nil {
 			ks.keys = append(ks.keys, verifyKey{kid: k.Kid, alg: k.Alg, pub: pub})
@@ -86,7 +86,7 @@ func (k jwk) publicKey() (crypto.PublicKey, error) {
 	case "RSA":
 		n, err := b64int(k.N)
 		if err != nil {
-			return nil, fmt.Errorf("n: %v", err)
+			return nil, fmt.Errorf("n: %w", err)
 		}
 		e, err := b64int(k.E)
 		if err != nil || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 {
@@ -110,11 +110,11 @@ func (k jwk) publicKey() (crypto.PublicKey, error) {
 		}
 		x, err := b64int(k.X)
 		if err != nil {
-			return nil, fmt.Errorf("x: %v", err)
+			return nil, fmt.Errorf("x: %w", err)
 		}
 		y, err := b64int(k.Y)
 		if err != nil {
-			return nil, fmt.Errorf("y: %v", err)
+			return nil, fmt.Errorf("y: %w", err)
 		}
 		// Encode as an uncompressed point so crypto/ecdsa checks that it
 		// is on the curve.

@@ -361,7 +361,7 @@ func (d *tplData) input() (any, error) {
 		if len(strings.TrimSpace(string(d.body))) == 0 {
 			d.json = map[string]any{}
 		} else if err := json.Unmarshal(d.body, &d.json); err != nil {
-			d.jsonErr = fmt.Errorf("could not parse request body into json: %v", err)
+			d.jsonErr = fmt.Errorf("could not parse request body into json: %w", err)
 		}
 	}
 	return d.json, d.jsonErr
@@ -425,7 +425,7 @@ func evalExpr(e *texpr, d *tplData) (string, error) {
 		case "urlDecode":
 			v, err := url.QueryUnescape(s)
 			if err != nil {
-				return "", fmt.Errorf("$util.urlDecode: %v", err)
+				return "", fmt.Errorf("$util.urlDecode: %w", err)
 			}
 			return v, nil
 		case "base64Encode":
@@ -433,7 +433,7 @@ func evalExpr(e *texpr, d *tplData) (string, error) {
 		case "base64Decode":
 			v, err := base64.StdEncoding.DecodeString(s)
 			if err != nil {
-				return "", fmt.Errorf("$util.base64Decode: %v", err)
+				return "", fmt.Errorf("$util.base64Decode: %w", err)
 			}
 			return string(v), nil
 		}

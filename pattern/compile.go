@@ -24,7 +24,7 @@ func compile(src []byte, f flavor) (*Pattern, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALIDJSON, "%s: not valid JSON: %v", f.noun(), err)
+		return nil, ferry.Wrap(ferry.EINVALIDJSON, err, "%s: not valid JSON", f.noun())
 	}
 	if dec.More() {
 		return nil, ferry.Errorf(ferry.EINVALIDJSON, "%s: trailing data after the JSON object", f.noun())

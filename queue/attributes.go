@@ -177,7 +177,7 @@ func parseRedrive(v string) (*RedrivePolicy, error) {
 		Max    json.RawMessage `json:"maxReceiveCount"`
 	}
 	if err := json.Unmarshal([]byte(v), &raw); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "attribute RedrivePolicy is not valid JSON: %v", err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "attribute RedrivePolicy is not valid JSON")
 	}
 	a, err := ferry.ParseARN(raw.Target)
 	if err != nil || a.Kind != ferry.KindQueue {
@@ -195,7 +195,7 @@ func parseRedrive(v string) (*RedrivePolicy, error) {
 func parseRedriveAllow(v string) (*RedriveAllowPolicy, error) {
 	var p RedriveAllowPolicy
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "attribute RedriveAllowPolicy is not valid JSON: %v", err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "attribute RedriveAllowPolicy is not valid JSON")
 	}
 	switch p.RedrivePermission {
 	case "allowAll", "denyAll":

@@ -62,7 +62,7 @@ func (s *Store) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	}
 	kv, err := s.engine.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 1})
 	if err != nil {
-		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "resource metadata store: %v", err)
+		return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "resource metadata store")
 	}
 	s.kv = kv
 	return kv, nil

@@ -42,7 +42,7 @@ func (p *Pool) commandFor(fn *ferry.Function) (command, error) {
 	}
 	root, err := filepath.Abs(fn.CodeDir)
 	if err != nil {
-		return command{}, ferry.Errorf(ferry.EINVALID, "function %q: code directory %q: %v", fn.Name, fn.CodeDir, err)
+		return command{}, ferry.Wrap(ferry.EINVALID, err, "function %q: code directory %q", fn.Name, fn.CodeDir)
 	}
 	switch rt := fn.Runtime; {
 	case rt == "provided" || rt == "provided.al2" || rt == "provided.al2023":

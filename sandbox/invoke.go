@@ -198,7 +198,7 @@ func (p *Pool) spawn(fs *fnState, fn *ferry.Function, cmd command) (*instance, e
 	}
 	in.srv = rapi.New(in, p.log)
 	if err := in.srv.Start(context.Background()); err != nil {
-		return nil, ferry.Errorf(ferry.EINTERNAL, "function %q: runtime API: %v", fn.Name, err)
+		return nil, ferry.Wrap(ferry.EINTERNAL, err, "function %q: runtime API", fn.Name)
 	}
 	p.mu.Lock()
 	if !p.running {

@@ -85,7 +85,7 @@ func (sc *Schedule) validate(realm ferry.Realm) error {
 	if sc.InputPath != "" {
 		ev, _ := json.Marshal(scheduledEvent(realm, "00000000-0000-0000-0000-000000000000", sc.RuleARN, time.Unix(0, 0)))
 		if _, err := selectPath(ev, sc.InputPath); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "schedule %q: InputPath: %v", sc.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "schedule %q: InputPath", sc.Name)
 		}
 	}
 	return nil
@@ -128,7 +128,7 @@ func (s *Service) Put(ctx context.Context, sc Schedule) error {
 			rec.Anchor = o.Anchor
 		}
 	case !natsjs.IsNotFound(err):
-		return ferry.Errorf(ferry.EUNAVAILABLE, "read schedule %q: %v", sc.Name, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "read schedule %q", sc.Name)
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Service) Put(ctx context.Context, sc Schedule) error {
 	}
 	rev, err := kv.Put(ctx, k, b)
 	if err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "store schedule %q: %v", sc.Name, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "store schedule %q", sc.Name)
 	}
 	s.mu.Lock()
 	if !s.stopped {
@@ -160,10 +160,10 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 		return ferry.Errorf(ferry.ENOTFOUND, "schedule %q does not exist", name)
 	}
 	if err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "read schedule %q: %v", name, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "read schedule %q", name)
 	}
 	if err := kv.Delete(ctx, k); err != nil {
-		return ferry.Errorf(ferry.EUNAVAILABLE, "delete schedule %q: %v", name, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "delete schedule %q", name)
 	}
 	s.mu.Lock()
 	if !s.stopped {

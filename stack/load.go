@@ -36,11 +36,11 @@ func Load(dir string, opts LoadOptions) (*Stack, []Warning, error) {
 func LoadFile(path string, opts LoadOptions) (*Stack, []Warning, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, ferry.Errorf(ferry.ENOTFOUND, "%s: %v", path, err)
+		return nil, nil, ferry.Wrap(ferry.ENOTFOUND, err, "%s", path)
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
-		return nil, nil, ferry.Errorf(ferry.EINVALID, "%s: %v", path, err)
+		return nil, nil, ferry.Wrap(ferry.EINVALID, err, "%s", path)
 	}
 	return load(path, dir, data, opts)
 }

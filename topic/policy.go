@@ -154,7 +154,7 @@ func filledRetry(raw string, field string) (*retryPolicy, error) {
 	}
 	p := defaultHTTPPolicy
 	if err := decodeStrict(string(sub), &p); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "DeliveryPolicy %s: %v", field, err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "DeliveryPolicy %s", field)
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func parseSubDeliveryPolicy(value string) (*subDeliveryPolicy, error) {
 	}
 	var p subDeliveryPolicy
 	if err := decodeStrict(value, &p); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "DeliveryPolicy is not a valid delivery policy: %v", err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "DeliveryPolicy is not a valid delivery policy")
 	}
 	if p.SicklyRetryPolicy != nil && string(*p.SicklyRetryPolicy) != "null" {
 		return nil, ferry.Errorf(ferry.EINVALID, "DeliveryPolicy: sicklyRetryPolicy is not supported by Ferry")
@@ -196,7 +196,7 @@ func parseTopicDeliveryPolicy(value string) (*topicDeliveryPolicy, error) {
 		return p, nil
 	}
 	if err := decodeStrict(value, p); err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "DeliveryPolicy is not a valid topic delivery policy: %v", err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "DeliveryPolicy is not a valid topic delivery policy")
 	}
 	if p.HTTP == nil {
 		return p, nil

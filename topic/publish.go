@@ -101,7 +101,7 @@ func (s *Service) store(ctx context.Context, topic string, t *topicState, n ferr
 	ack, err := s.engine.JetStream().PublishMsg(ctx, msg)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionClosed) {
-			return "", "", ferry.Errorf(ferry.EUNAVAILABLE, "topic %q: store unavailable: %v", topic, err)
+			return "", "", ferry.Wrap(ferry.EUNAVAILABLE, err, "topic %q: store unavailable", topic)
 		}
 		return "", "", fmt.Errorf("publish to topic %q: %w", topic, err)
 	}

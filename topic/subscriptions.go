@@ -242,7 +242,7 @@ func (s *Service) ensureConsumer(ctx context.Context, rec subRecord) (jetstream.
 		MaxAckPending: maxAckPending(rec.Topic),
 	})
 	if err != nil {
-		return nil, ferry.Errorf(ferry.EINTERNAL, "create consumer for subscription %s: %v", rec.ID, err)
+		return nil, ferry.Wrap(ferry.EINTERNAL, err, "create consumer for subscription %s", rec.ID)
 	}
 	return c, nil
 }
@@ -293,7 +293,7 @@ func (s *Service) putSub(ctx context.Context, rec subRecord, rev uint64) error {
 			}
 		}))
 	if err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "consume subscription %s: %v", rec.ID, err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "consume subscription %s", rec.ID)
 	}
 	r.cc = cc
 	s.subs[rec.ID] = r

@@ -237,15 +237,15 @@ func (d *Dashboard) invoke(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			d.writeError(w, r, ferry.Errorf(ferry.ETOOLARGE, "invoke request: %v", err))
+			d.writeError(w, r, ferry.Wrap(ferry.ETOOLARGE, err, "invoke request"))
 			return
 		}
-		d.writeError(w, r, ferry.Errorf(ferry.EINVALID, "invoke request: the body could not be read: %v", err))
+		d.writeError(w, r, ferry.Wrap(ferry.EINVALID, err, "invoke request: the body could not be read"))
 		return
 	}
 	var req invokeRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		d.writeError(w, r, ferry.Errorf(ferry.EINVALIDJSON, "invoke request is not valid JSON: %v", err))
+		d.writeError(w, r, ferry.Wrap(ferry.EINVALIDJSON, err, "invoke request is not valid JSON"))
 		return
 	}
 	if req.Function == "" {

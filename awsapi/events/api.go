@@ -146,7 +146,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		a.writeError(w, name, ferry.Errorf(eSerialization, "read request body: %v", err))
+		a.writeError(w, name, ferry.Wrap(eSerialization, err, "read request body"))
 		return
 	}
 	if len(body) > maxBody {
@@ -202,7 +202,7 @@ func decode(body []byte, v any) error {
 		if errors.As(err, &te) && te.Field != "" {
 			return ferry.Errorf(eSerialization, "member %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
 		}
-		return ferry.Errorf(eSerialization, "request body is not valid JSON: %v", err)
+		return ferry.Wrap(eSerialization, err, "request body is not valid JSON")
 	}
 	if dec.More() {
 		return ferry.Errorf(eSerialization, "request body has data after the JSON object")
@@ -213,7 +213,7 @@ func decode(body []byte, v any) error {
 func (a *API) writeJSON(w http.ResponseWriter, op string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		a.writeError(w, op, ferry.Errorf(ferry.EINTERNAL, "encode response: %v", err))
+		a.writeError(w, op, ferry.Wrap(ferry.EINTERNAL, err, "encode response"))
 		return
 	}
 	w.Header().Set("Content-Type", contentType)

@@ -26,7 +26,7 @@ func decodeTags(raw json.RawMessage) (map[string]string, error) {
 	}
 	var list []tagJSON
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, ferry.Errorf(eSerialization, "member Tags: expected a list of {Key, Value}: %v", err)
+		return nil, ferry.Wrap(eSerialization, err, "member Tags: expected a list of {Key, Value}")
 	}
 	out := make(map[string]string, len(list))
 	for _, t := range list {

@@ -76,7 +76,7 @@ func decodeInvoke(realm ferry.Realm, name, qualifier string, h http.Header, body
 		// Decoding again only to name where the JSON breaks.
 		var v json.RawMessage
 		err := json.Unmarshal(in.Payload, &v)
-		return invokeInput{}, ferry.Errorf(ferry.EINVALIDJSON, "Could not parse request body into json: %v", err)
+		return invokeInput{}, ferry.Wrap(ferry.EINVALIDJSON, err, "Could not parse request body into json")
 	}
 	return in, nil
 }

@@ -123,7 +123,7 @@ func readBody(r io.Reader, limit int64, op string) ([]byte, error) {
 	if err != nil {
 		// The client sent a body that cannot be read (a broken chunked
 		// encoding, a connection cut mid-body).
-		return nil, ferry.Errorf(ferry.EINVALIDJSON, "Could not read the request body for the %s operation: %v", op, err)
+		return nil, ferry.Wrap(ferry.EINVALIDJSON, err, "Could not read the request body for the %s operation", op)
 	}
 	if int64(len(b)) > limit {
 		return nil, ferry.Errorf(ferry.ETOOLARGE, "Request must be smaller than %d bytes for the %s operation", limit, op)
@@ -137,7 +137,7 @@ func decodeJSON(b []byte, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return ferry.Errorf(ferry.EINVALIDJSON, "Could not parse request body into json: %v", err)
+		return ferry.Wrap(ferry.EINVALIDJSON, err, "Could not parse request body into json")
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (a *API) policyDoc(r *http.Request, arn string) (functionPolicy, []string, 
 		return doc, nil, err
 	}
 	if err := json.Unmarshal([]byte(cur), &doc); err != nil {
-		return doc, nil, ferry.Errorf(ferry.EINTERNAL, "stored policy of %s: %v", arn, err)
+		return doc, nil, ferry.Wrap(ferry.EINTERNAL, err, "stored policy of %s", arn)
 	}
 	sids := make([]string, len(doc.Statement))
 	for i, st := range doc.Statement {

@@ -25,7 +25,7 @@ const maxUnzippedBytes = 262144000
 func unpackZip(b []byte, dir string) (err error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file. Please check your file, then try to upload again: %v", err)
+		return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file. Please check your file, then try to upload again")
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return fmt.Errorf("create code directory: %w", err)
@@ -140,31 +140,31 @@ func extract(root *os.Root, f *zip.File, budget *int64) error {
 	mode := f.Mode()
 	if strings.HasSuffix(name, "/") || mode.IsDir() {
 		if err := root.MkdirAll(strings.TrimSuffix(name, "/"), 0o755); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: directory %q: %v", f.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: directory %q", f.Name)
 		}
 		return nil
 	}
 	if d := path.Dir(name); d != "." {
 		if err := root.MkdirAll(d, 0o755); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: directory for %q: %v", f.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: directory for %q", f.Name)
 		}
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: %q: %v", f.Name, err)
+		return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: %q", f.Name)
 	}
 	defer rc.Close()
 	if mode&fs.ModeSymlink != 0 {
 		target, err := io.ReadAll(io.LimitReader(rc, 4096))
 		if err != nil {
-			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: symlink %q: %v", f.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: symlink %q", f.Name)
 		}
 		t := string(target)
 		if t == "" || filepath.IsAbs(t) || !filepath.IsLocal(path.Join(path.Dir(name), t)) {
 			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: symlink %q points outside the function's directory", f.Name)
 		}
 		if err := root.Symlink(t, name); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: symlink %q: %v", f.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: symlink %q", f.Name)
 		}
 		return nil
 	}
@@ -178,7 +178,7 @@ func extract(root *os.Root, f *zip.File, budget *int64) error {
 	perm |= 0o400
 	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: %q: %v", f.Name, err)
+		return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: %q", f.Name)
 	}
 	n, err := io.Copy(out, io.LimitReader(rc, *budget+1))
 	cerr := out.Close()
@@ -187,7 +187,7 @@ func extract(root *os.Root, f *zip.File, budget *int64) error {
 	case *budget < 0:
 		return ferry.Errorf(ferry.EINVALID, "Unzipped size must be smaller than %d bytes", maxUnzippedBytes)
 	case err != nil:
-		return ferry.Errorf(ferry.EINVALID, "Could not unzip uploaded file: %q: %v", f.Name, err)
+		return ferry.Wrap(ferry.EINVALID, err, "Could not unzip uploaded file: %q", f.Name)
 	case cerr != nil:
 		return fmt.Errorf("write %s: %w", name, cerr)
 	}

@@ -114,7 +114,7 @@ func (s *KVVersionStore) bucket(ctx context.Context) (jetstream.KeyValue, error)
 	if s.kv == nil {
 		kv, err := s.src.EnsureKV(ctx, jetstream.KeyValueConfig{Bucket: VersionBucket, History: 1})
 		if err != nil {
-			return nil, ferry.Errorf(ferry.EUNAVAILABLE, "function versions: %v", err)
+			return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "function versions")
 		}
 		s.kv = kv
 	}

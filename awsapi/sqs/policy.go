@@ -130,7 +130,7 @@ func (a *API) permissionDoc(ctx context.Context, arn string) (permissionPolicy, 
 		return doc, nil, err
 	}
 	if err := json.Unmarshal([]byte(cur), &doc); err != nil {
-		return doc, nil, ferry.Errorf(ferry.EINVALID, "the queue's Policy is not a policy document AddPermission can edit: %v", err)
+		return doc, nil, ferry.Wrap(ferry.EINVALID, err, "the queue's Policy is not a policy document AddPermission can edit")
 	}
 	sids := make([]string, len(doc.Statement))
 	for i, st := range doc.Statement {

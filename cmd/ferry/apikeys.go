@@ -39,7 +39,7 @@ func (m *Main) fillAPIKeys(st *stack.Stack) error {
 		return fmt.Errorf("API keys: %w", err)
 	default:
 		if err := json.Unmarshal(b, &stored); err != nil {
-			return ferry.Errorf(ferry.EINVALID, "API keys: %s is not valid JSON: %v", file, err)
+			return ferry.Wrap(ferry.EINVALID, err, "API keys: %s is not valid JSON", file)
 		}
 	}
 	changed := false
@@ -121,7 +121,7 @@ func (m *Main) routeAuth(gr *gateway.Route, r stack.Route, keys []stack.APIKey) 
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return ferry.Errorf(ferry.EINVALID, "route %s %s: JWKS file of authorizer %q: %v", r.Method, r.Path, a.Name, err)
+			return ferry.Wrap(ferry.EINVALID, err, "route %s %s: JWKS file of authorizer %q", r.Method, r.Path, a.Name)
 		}
 		gr.JWT.JWKS = b
 	}
@@ -138,7 +138,7 @@ func jwksFlags(vals []string) (map[string]string, error) {
 		}
 		abs, err := filepath.Abs(v[i+1:])
 		if err != nil {
-			return nil, fmt.Errorf("--jwks %q: %v", v, err)
+			return nil, fmt.Errorf("--jwks %q: %w", v, err)
 		}
 		out[v[:i]] = abs
 	}

@@ -98,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if b.dir == "" {
 		d, err := os.MkdirTemp("", "ferry-chromium-")
 		if err != nil {
-			return nil, ferry.Errorf(ferry.EINTERNAL, "chromium profile directory: %v", err)
+			return nil, ferry.Wrap(ferry.EINTERNAL, err, "chromium profile directory")
 		}
 		b.dir, b.ownDir = d, true
 	}
@@ -106,7 +106,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	logf, err := os.Create(b.logPath())
 	if err != nil {
 		b.removeDir()
-		return nil, ferry.Errorf(ferry.EINTERNAL, "chromium log: %v", err)
+		return nil, ferry.Wrap(ferry.EINTERNAL, err, "chromium log")
 	}
 	defer logf.Close()
 	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -118,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		b.removeDir()
-		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "start %s: %v", bin, err)
+		return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "start %s", bin)
 	}
 	b.cmd = cmd
 	go func() {
@@ -205,7 +205,7 @@ func (b *Browser) removeDir() error {
 		return nil
 	}
 	if err := os.RemoveAll(b.dir); err != nil {
-		return ferry.Errorf(ferry.EINTERNAL, "remove chromium profile: %v", err)
+		return ferry.Wrap(ferry.EINTERNAL, err, "remove chromium profile")
 	}
 	return nil
 }
@@ -256,7 +256,7 @@ func (b *Browser) Call(ctx context.Context, session, method string, params, out 
 	}
 	p, err := json.Marshal(params)
 	if err != nil {
-		return ferry.Errorf(ferry.EINVALID, "cdp %s params: %v", method, err)
+		return ferry.Wrap(ferry.EINVALID, err, "cdp %s params", method)
 	}
 	b.mu.Lock()
 	if b.pending == nil {
@@ -271,7 +271,7 @@ func (b *Browser) Call(ctx context.Context, session, method string, params, out 
 	msg, _ := json.Marshal(message{ID: id, Method: method, SessionID: session, Params: p})
 	if err := b.ws.writeFrame(opText, msg); err != nil {
 		b.forget(id)
-		return ferry.Errorf(ferry.EUNAVAILABLE, "cdp %s: %v", method, err)
+		return ferry.Wrap(ferry.EUNAVAILABLE, err, "cdp %s", method)
 	}
 	select {
 	case m, ok := <-ch:
@@ -283,7 +283,7 @@ func (b *Browser) Call(ctx context.Context, session, method string, params, out 
 		}
 		if out != nil {
 			if err := json.Unmarshal(m.Result, out); err != nil {
-				return ferry.Errorf(ferry.EINVALIDJSON, "cdp %s result: %v", method, err)
+				return ferry.Wrap(ferry.EINVALIDJSON, err, "cdp %s result", method)
 			}
 		}
 		return nil

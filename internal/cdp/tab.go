@@ -149,7 +149,7 @@ func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
 	}
 	png, err := base64.StdEncoding.DecodeString(res.Data)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.EINVALID, "screenshot data: %v", err)
+		return nil, ferry.Wrap(ferry.EINVALID, err, "screenshot data")
 	}
 	return png, nil
 }

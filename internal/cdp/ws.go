@@ -42,7 +42,7 @@ func dialWS(ctx context.Context, addr, path string) (*wsConn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "websocket dial %s: %v", addr, err)
+		return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "websocket dial %s", addr)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
@@ -54,13 +54,13 @@ func dialWS(ctx context.Context, addr, path string) (*wsConn, error) {
 		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	if _, err := conn.Write([]byte(req)); err != nil {
 		conn.Close()
-		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "websocket handshake with %s%s: %v", addr, path, err)
+		return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "websocket handshake with %s%s", addr, path)
 	}
 	r := bufio.NewReader(conn)
 	res, err := http.ReadResponse(r, nil)
 	if err != nil {
 		conn.Close()
-		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "websocket handshake with %s%s: %v", addr, path, err)
+		return nil, ferry.Wrap(ferry.EUNAVAILABLE, err, "websocket handshake with %s%s", addr, path)
 	}
 	res.Body.Close()
 	sum := sha1.Sum([]byte(key + wsGUID))
