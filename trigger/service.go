@@ -61,8 +61,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	kv       jetstream.KeyValue
-	watcher  jetstream.KeyWatcher
-	watchEnd chan struct{}
+	mirror   *natsjs.Mirror
 	started  bool
 	stopped  bool
 	mappings map[string]entry
@@ -129,37 +128,29 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trigger: %w", err)
 	}
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("trigger: watch mappings: %w", err)
-	}
-	s.kv, s.watcher = kv, w
+	s.kv = kv
 	s.pollCtx, s.pollCancel = context.WithCancel(context.Background())
 	s.runCtx, s.runCancel = context.WithCancel(context.Background())
-	s.started = true
-	for u := range w.Updates() {
-		if u == nil {
-			break
+	// The initial mappings load here, under s.mu; later changes take it.
+	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, initial bool) error {
+		if !initial {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.stopped {
+				return nil
+			}
 		}
 		s.applyLocked(u)
+		return nil
+	})
+	if err != nil {
+		s.pollCancel()
+		s.runCancel()
+		return fmt.Errorf("trigger: mappings: %w", err)
 	}
-	s.watchEnd = make(chan struct{})
-	go s.watch(w, s.watchEnd)
+	s.mirror = m
+	s.started = true
 	return nil
-}
-
-func (s *Service) watch(w jetstream.KeyWatcher, done chan struct{}) {
-	defer close(done)
-	for u := range w.Updates() {
-		if u == nil {
-			continue
-		}
-		s.mu.Lock()
-		if !s.stopped {
-			s.applyLocked(u)
-		}
-		s.mu.Unlock()
-	}
 }
 
 // Stop stops receiving, lets received batches be invoked and settled until
@@ -171,17 +162,16 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.stopped = true
-	_ = s.watcher.Stop()
 	for _, r := range s.runners {
 		r.stop()
 	}
 	s.runners = map[string]*runner{}
-	watchEnd := s.watchEnd
+	mirror := s.mirror
 	s.mu.Unlock()
 	s.pollCancel()
 
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); <-watchEnd; close(done) }()
+	go func() { s.wg.Wait(); _ = mirror.Stop(context.Background()); close(done) }()
 	var err error
 	select {
 	case <-done:
