@@ -173,12 +173,11 @@ type Service struct {
 	mu      sync.RWMutex
 	queues  map[string]*queue
 	kv      jetstream.KeyValue
-	watcher jetstream.KeyWatcher
+	mirror  *natsjs.Mirror
 	ctx     context.Context // cancelled on Stop; bounds long polls
 	cancel  context.CancelFunc
 	started bool
 	stopped bool
-	done    chan struct{}
 }
 
 // New returns a service on engine; Start opens it.
@@ -206,7 +205,7 @@ func New(e *natsjs.Engine, opts Options) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{engine: e, fifoWindow: opts.FifoDedupWindow, realm: opts.Realm, log: opts.Logger, secret: secret, now: time.Now,
 		dedupTTL: opts.DedupRetention, dupWindow: opts.DuplicateWindow, faultHook: opts.Fault,
-		queues: map[string]*queue{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+		queues: map[string]*queue{}, ctx: ctx, cancel: cancel}
 }
 
 // Start opens the bucket, loads every existing queue (re-declaring its
@@ -241,21 +240,25 @@ func (s *Service) Start(ctx context.Context) error {
 	} else {
 		s.startedAt = time.Unix(1<<40, 0)
 	}
-	w, err := kv.WatchAll(ctx)
+	// The initial queues load here, under s.mu (held by Start); later
+	// changes take it.
+	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, initial bool) error {
+		if initial {
+			return s.applyLocked(ctx, u, true)
+		}
+		actx, cancel := context.WithTimeout(s.ctx, opTimeout)
+		defer cancel()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.applyLocked(actx, u, false); err != nil {
+			s.log.Warn("queue definition update", "queue", u.Key(), "err", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("watch queues: %w", err)
+		return fmt.Errorf("queues: %w", err)
 	}
-	for u := range w.Updates() {
-		if u == nil {
-			break
-		}
-		if err := s.applyLocked(ctx, u, true); err != nil {
-			_ = w.Stop()
-			return err
-		}
-	}
-	s.kv, s.watcher, s.started = kv, w, true
-	go s.watch(w)
+	s.kv, s.mirror, s.started = kv, m, true
 	return nil
 }
 
@@ -268,34 +271,9 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	s.stopped = true
 	s.cancel()
-	started, w := s.started, s.watcher
+	m := s.mirror
 	s.mu.Unlock()
-	if !started {
-		return nil
-	}
-	_ = w.Stop()
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return nil
-}
-
-func (s *Service) watch(w jetstream.KeyWatcher) {
-	defer close(s.done)
-	for u := range w.Updates() {
-		if u == nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
-		s.mu.Lock()
-		if err := s.applyLocked(ctx, u, false); err != nil {
-			s.log.Warn("queue definition update", "queue", u.Key(), "err", err)
-		}
-		s.mu.Unlock()
-		cancel()
-	}
+	return m.Stop(ctx)
 }
 
 // applyLocked brings the cache in line with one bucket entry. With ensure,
