@@ -68,7 +68,7 @@ func (s *Store) Start(ctx context.Context) error {
 		return err
 	}
 	s.kv = kv
-	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, _ bool) error {
+	m, err := natsjs.WatchKV(ctx, kv, nil, func(u jetstream.KeyValueEntry, _ bool) error {
 		s.apply(u)
 		return nil
 	})

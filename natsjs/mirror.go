@@ -28,15 +28,15 @@ type Mirror struct {
 // callback's to log.
 type MirrorApply func(e jetstream.KeyValueEntry, initial bool) error
 
-// WatchKV watches the keys of kv matching filter ("" for all) and applies
-// them as Mirror describes.
-func WatchKV(ctx context.Context, kv jetstream.KeyValue, filter string, apply MirrorApply) (*Mirror, error) {
+// WatchKV watches the keys of kv matching filters (every key when there
+// are none) and applies them as Mirror describes.
+func WatchKV(ctx context.Context, kv jetstream.KeyValue, filters []string, apply MirrorApply) (*Mirror, error) {
 	var w jetstream.KeyWatcher
 	var err error
-	if filter == "" {
+	if len(filters) == 0 {
 		w, err = kv.WatchAll(ctx)
 	} else {
-		w, err = kv.Watch(ctx, filter)
+		w, err = kv.WatchFiltered(ctx, filters)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", kv.Bucket(), err)

@@ -33,7 +33,7 @@ func TestMirrorLoadsThenFollows(t *testing.T) {
 	seen := map[string]string{}
 	initial := 0
 	changed := make(chan struct{}, 10)
-	m, err := natsjs.WatchKV(ctx, kv, "a.*", func(en jetstream.KeyValueEntry, init bool) error {
+	m, err := natsjs.WatchKV(ctx, kv, []string{"a.*"}, func(en jetstream.KeyValueEntry, init bool) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if init {
@@ -95,7 +95,7 @@ func TestMirrorLoadsThenFollows(t *testing.T) {
 
 	// A load error ends WatchKV with it and leaves nothing running.
 	bad := errors.New("bad entry")
-	if _, err := natsjs.WatchKV(ctx, kv, "", func(jetstream.KeyValueEntry, bool) error { return bad }); !errors.Is(err, bad) {
+	if _, err := natsjs.WatchKV(ctx, kv, nil, func(jetstream.KeyValueEntry, bool) error { return bad }); !errors.Is(err, bad) {
 		t.Fatalf("load error = %v", err)
 	}
 }

@@ -242,7 +242,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	// The initial queues load here, under s.mu (held by Start); later
 	// changes take it.
-	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, initial bool) error {
+	m, err := natsjs.WatchKV(ctx, kv, nil, func(u jetstream.KeyValueEntry, initial bool) error {
 		if initial {
 			return s.applyLocked(ctx, u, true)
 		}

@@ -79,10 +79,10 @@ type Service struct {
 	started bool
 	stopped bool
 
-	ctx     context.Context // cancelled on Stop after in-flight deliveries drained
-	cancel  context.CancelFunc
-	watcher jetstream.KeyWatcher
-	wg      sync.WaitGroup // watch goroutine and in-flight deliveries
+	ctx    context.Context // cancelled on Stop after in-flight deliveries drained
+	cancel context.CancelFunc
+	mirror *natsjs.Mirror
+	wg     sync.WaitGroup // watch goroutine and in-flight deliveries
 }
 
 // New returns a service on engine; Start opens it.
@@ -162,30 +162,20 @@ func (s *Service) open(ctx context.Context) error {
 	if s.signer, err = loadSigner(ctx, kv); err != nil {
 		return err
 	}
-	w, err := kv.WatchFiltered(ctx, []string{"*.*", "topic.*.fifo"})
-	if err != nil {
-		return fmt.Errorf("watch topics: %w", err)
-	}
-	s.watcher = w
-	for u := range w.Updates() {
-		if u == nil {
-			break
-		}
-		s.apply(ctx, u)
-	}
-	s.removeOrphans(ctx)
-	s.wg.Add(1)
-	go s.watch(w)
-	return nil
-}
-
-func (s *Service) watch(w jetstream.KeyWatcher) {
-	defer s.wg.Done()
-	for u := range w.Updates() {
-		if u != nil {
+	m, err := natsjs.WatchKV(ctx, kv, []string{"*.*", "topic.*.fifo"}, func(u jetstream.KeyValueEntry, initial bool) error {
+		if initial {
+			s.apply(ctx, u)
+		} else {
 			s.apply(s.ctx, u)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("topics: %w", err)
 	}
+	s.mirror = m
+	s.removeOrphans(ctx)
+	return nil
 }
 
 // apply brings the in-memory copy in line with one bucket entry.
@@ -243,9 +233,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	if s.watcher != nil {
-		_ = s.watcher.Stop()
-	}
+	_ = s.mirror.Stop(ctx)
 	// Phase one: stop fetching and let in-flight deliveries finish; phase
 	// two, when ctx ends first: cancel them (JetStream redelivers).
 	done := make(chan struct{})

@@ -132,7 +132,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.pollCtx, s.pollCancel = context.WithCancel(context.Background())
 	s.runCtx, s.runCancel = context.WithCancel(context.Background())
 	// The initial mappings load here, under s.mu; later changes take it.
-	m, err := natsjs.WatchKV(ctx, kv, "", func(u jetstream.KeyValueEntry, initial bool) error {
+	m, err := natsjs.WatchKV(ctx, kv, nil, func(u jetstream.KeyValueEntry, initial bool) error {
 		if !initial {
 			s.mu.Lock()
 			defer s.mu.Unlock()
