@@ -1,10 +1,6 @@
 package eventsapi
 
-import (
-	"sort"
-
-	"github.com/ferry-run/ferry"
-)
+import "github.com/ferry-run/ferry"
 
 // operationNotes are the caveats of operations this API serves; an
 // operation without a row is supported as EventBridge documents it.
@@ -25,15 +21,9 @@ var operationNotes = map[string]ferry.Operation{
 // how it serves each. Any other operation is answered with
 // UnknownOperationException naming it.
 func (a *API) Operations() []ferry.Operation {
-	out := make([]ferry.Operation, 0, len(a.ops))
+	names := make([]string, 0, len(a.ops))
 	for name := range a.ops {
-		op, ok := operationNotes[name]
-		if !ok {
-			op.Support = ferry.Supported
-		}
-		op.Name = name
-		out = append(out, op)
+		names = append(names, name)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return ferry.OperationsOf(names, operationNotes)
 }

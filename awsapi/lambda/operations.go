@@ -1,10 +1,6 @@
 package lambdaapi
 
-import (
-	"sort"
-
-	"github.com/ferry-run/ferry"
-)
+import "github.com/ferry-run/ferry"
 
 // operationNotes are the caveats of operations this API serves; an
 // operation without a row is supported as Lambda documents it.
@@ -31,20 +27,9 @@ var operationNotes = map[string]ferry.Operation{
 // how it serves each. Any other path under the API's prefixes is answered
 // with UnknownOperationException naming the method and path.
 func (a *API) Operations() []ferry.Operation {
-	seen := map[string]bool{}
-	var out []ferry.Operation
+	var names []string
 	for _, rt := range a.routeTable() {
-		if rt.Op == "" || seen[rt.Op] {
-			continue
-		}
-		seen[rt.Op] = true
-		op, ok := operationNotes[rt.Op]
-		if !ok {
-			op.Support = ferry.Supported
-		}
-		op.Name = rt.Op
-		out = append(out, op)
+		names = append(names, rt.Op)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return ferry.OperationsOf(names, operationNotes)
 }

@@ -1,16 +1,12 @@
 package snsapi
 
-import (
-	"sort"
-
-	"github.com/ferry-run/ferry"
-)
+import "github.com/ferry-run/ferry"
 
 // operationNotes are the caveats of operations this API serves; an
 // operation without a row is supported as SNS documents it.
 var operationNotes = map[string]ferry.Operation{
-	"CreateTopic": {Support: ferry.Supported, Note: "Standard topics only: FIFO names and attributes and DataProtectionPolicy are refused by name. " +
-		"Tags and the Policy attribute are stored and returned; policies are not enforced."},
+	"CreateTopic": {Support: ferry.Supported, Note: "Standard and FIFO topics (.fifo names, FifoTopic, ContentBasedDeduplication; a FIFO topic delivers to FIFO queues only). " +
+		"DataProtectionPolicy is refused by name. Tags and the Policy attribute are stored and returned; policies are not enforced."},
 	"GetTopicAttributes":  {Support: ferry.Supported, Note: "Policy is SNS's default policy until one is set."},
 	"SetTopicAttributes":  {Support: ferry.Supported, Note: "Policy is stored, not enforced; KMS attributes are refused by name."},
 	"Subscribe":           {Support: ferry.Supported, Note: "Protocols lambda, sqs, http and https; others (email, sms, application, firehose) are refused by name."},
@@ -24,15 +20,9 @@ var operationNotes = map[string]ferry.Operation{
 // how it serves each. Any other action is answered with InvalidAction
 // naming it, in SNS's XML error shape.
 func (a *API) Operations() []ferry.Operation {
-	out := make([]ferry.Operation, 0, len(a.actions))
+	names := make([]string, 0, len(a.actions))
 	for name := range a.actions {
-		op, ok := operationNotes[name]
-		if !ok {
-			op.Support = ferry.Supported
-		}
-		op.Name = name
-		out = append(out, op)
+		names = append(names, name)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return ferry.OperationsOf(names, operationNotes)
 }

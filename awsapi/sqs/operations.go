@@ -1,15 +1,12 @@
 package sqsapi
 
-import (
-	"sort"
-
-	"github.com/ferry-run/ferry"
-)
+import "github.com/ferry-run/ferry"
 
 // operationNotes are the caveats of operations this API serves; an
 // operation without a row is supported as SQS documents it.
 var operationNotes = map[string]ferry.Operation{
-	"CreateQueue": {Support: ferry.Supported, Note: "Standard queues only: FIFO names and attributes, KMS and SSE attributes are refused by name. " +
+	"CreateQueue": {Support: ferry.Supported, Note: "Standard and FIFO queues (.fifo names, FifoQueue, ContentBasedDeduplication, DeduplicationScope; " +
+		"FifoThroughputLimit is stored, no quota applied). KMS and SSE attributes are refused by name. " +
 		"The Policy attribute and tags are stored and returned; policies are not enforced."},
 	"SetQueueAttributes":    {Support: ferry.Supported, Note: "As CreateQueue: Policy is stored, not enforced."},
 	"AddPermission":         {Support: ferry.AcceptedNotEnforced, Note: "Adds a statement (Sid = Label) to the stored Policy attribute."},
@@ -23,15 +20,9 @@ var operationNotes = map[string]ferry.Operation{
 // how it serves each. Any other operation is answered with
 // UnknownOperationException (query protocol: InvalidAction) naming it.
 func (a *API) Operations() []ferry.Operation {
-	out := make([]ferry.Operation, 0, len(a.ops))
+	names := make([]string, 0, len(a.ops))
 	for name := range a.ops {
-		op, ok := operationNotes[name]
-		if !ok {
-			op.Support = ferry.Supported
-		}
-		op.Name = name
-		out = append(out, op)
+		names = append(names, name)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return ferry.OperationsOf(names, operationNotes)
 }
