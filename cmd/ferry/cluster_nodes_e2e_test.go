@@ -15,23 +15,6 @@ import (
 	"github.com/ferry-run/ferry/natsjs"
 )
 
-// within polls cond every 10 ms and fails unless it holds within d; it
-// returns how long it took.
-func within(t *testing.T, d time.Duration, what string, cond func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := cond()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v: %v", what, d, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestClusterNodesAgree runs two Ferry servers on a JetStream cluster: a
 // function, a queue and a route made on one are served by the other within
 // a second, and /metrics labels each node's series with its node and gives
@@ -48,7 +31,7 @@ func TestClusterNodesAgree(t *testing.T) {
 	la, lb := lambdaClient(a), lambdaClient(b)
 
 	createFunction(t, la, nodeFn("pay"))
-	took := within(t, time.Second, "function made on A seen on B", func() error {
+	took := eventually(t, time.Second, "function made on A seen on B", func() error {
 		_, err := lb.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("pay")})
 		return err
 	})
@@ -56,7 +39,7 @@ func TestClusterNodesAgree(t *testing.T) {
 
 	createQueue(t, a, "orders")
 	sb := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.APIURL()), Credentials: adminCreds, RetryMaxAttempts: 1})
-	took = within(t, time.Second, "queue made on A seen on B", func() error {
+	took = eventually(t, time.Second, "queue made on A seen on B", func() error {
 		_, err := sb.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
 		return err
 	})
@@ -66,7 +49,7 @@ func TestClusterNodesAgree(t *testing.T) {
 	if err := a.setRoutes([]gateway.Route{route}); err != nil {
 		t.Fatal(err)
 	}
-	took = within(t, time.Second, "route set on A served by B", func() error {
+	took = eventually(t, time.Second, "route set on A served by B", func() error {
 		if r := b.routes(); len(r) != 1 || r[0].Path != "/pay" || r[0].Function != "pay" {
 			return fmt.Errorf("B's routes: %+v", r)
 		}
@@ -89,7 +72,7 @@ func TestClusterNodesAgree(t *testing.T) {
 	}
 	// Each node saves its totals every few seconds; the cluster view sums
 	// this node's live counters and the others' saved ones.
-	took = within(t, 2*defaultTotalsInterval, "cluster totals on both nodes", func() error {
+	took = eventually(t, 2*defaultTotalsInterval, "cluster totals on both nodes", func() error {
 		for _, m := range []*Main{a, b} {
 			if got := scrape(t, m)[`ferry_cluster_Invocations{function="pay"}`]; got != 5 {
 				return fmt.Errorf("%s: ferry_cluster_Invocations %v, want 5", m.Config.NodeName, got)

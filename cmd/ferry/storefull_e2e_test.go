@@ -50,7 +50,8 @@ func httpStatus(t *testing.T, url string) int {
 	return resp.StatusCode
 }
 
-// eventually polls cond until it holds or the timeout passes.
+// eventually polls cond every 10 ms until it holds or the timeout passes;
+// it returns how long it took.
 func eventually(t *testing.T, within time.Duration, what string, cond func() error) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -62,7 +63,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 		if time.Since(start) > within {
 			t.Fatalf("%s: still %v after %s", what, err, within)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
