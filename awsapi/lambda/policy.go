@@ -27,28 +27,15 @@ type addPermissionInput struct {
 	FunctionUrlAuthType string `json:"FunctionUrlAuthType"`
 }
 
-// functionPolicy is the policy document of a function.
-type functionPolicy struct {
-	Version   string            `json:"Version"`
-	ID        string            `json:"Id"`
-	Statement []json.RawMessage `json:"Statement"`
-}
-
-// policyDoc reads a function's policy with the Sid of each statement.
-func (a *API) policyDoc(r *http.Request, arn string) (functionPolicy, []string, error) {
-	doc := functionPolicy{Version: "2012-10-17", ID: "default"}
+// policyDoc reads the function's stored policy and its statements' Sids.
+func (a *API) policyDoc(r *http.Request, arn string) (ferry.PolicyDocument, []string, error) {
 	cur, err := a.meta.Policy(r.Context(), arn)
-	if err != nil || cur == "" {
-		return doc, nil, err
+	if err != nil {
+		return ferry.PolicyDocument{}, nil, err
 	}
-	if err := json.Unmarshal([]byte(cur), &doc); err != nil {
+	doc, sids, err := ferry.ParsePolicy(cur, ferry.PolicyDocument{Version: "2012-10-17", ID: "default"})
+	if err != nil {
 		return doc, nil, ferry.Wrap(ferry.EINTERNAL, err, "stored policy of %s", arn)
-	}
-	sids := make([]string, len(doc.Statement))
-	for i, st := range doc.Statement {
-		var s struct{ Sid string }
-		_ = json.Unmarshal(st, &s)
-		sids[i] = s.Sid
 	}
 	return doc, sids, nil
 }

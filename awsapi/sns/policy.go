@@ -3,8 +3,11 @@ package snsapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
+
+	"github.com/ferry-run/ferry"
 )
 
 // A topic's access Policy lives in the API's ResourceMeta, stored and
@@ -86,27 +89,18 @@ func (a *API) created(ctx context.Context, arn string, isNew bool, policy string
 	return nil
 }
 
-type policyDoc struct {
-	Version   string            `json:"Version"`
-	ID        string            `json:"Id"`
-	Statement []json.RawMessage `json:"Statement"`
-}
-
 // permissionDoc reads the topic's policy with the Sid of each statement.
-func (a *API) permissionDoc(ctx context.Context, arn string) (policyDoc, []string, error) {
-	var doc policyDoc
+func (a *API) permissionDoc(ctx context.Context, arn string) (ferry.PolicyDocument, []string, error) {
 	cur, err := a.policyOf(ctx, arn)
 	if err != nil {
-		return doc, nil, err
+		return ferry.PolicyDocument{}, nil, err
 	}
-	if err := json.Unmarshal([]byte(cur), &doc); err != nil {
+	doc, sids, err := ferry.ParsePolicy(cur, ferry.PolicyDocument{})
+	if err == nil && cur == "" {
+		err = errors.New("unexpected end of JSON input")
+	}
+	if err != nil {
 		return doc, nil, invalidParameter("the topic's Policy is not a document AddPermission can edit: %v", err)
-	}
-	sids := make([]string, len(doc.Statement))
-	for i, st := range doc.Statement {
-		var s struct{ Sid string }
-		_ = json.Unmarshal(st, &s)
-		sids[i] = s.Sid
 	}
 	return doc, sids, nil
 }

@@ -47,14 +47,6 @@ type policyStatement struct {
 	Resource  string              `json:"Resource"`
 }
 
-// permissionPolicy is the policy document AddPermission edits; other
-// members of a policy set through the attribute are kept.
-type permissionPolicy struct {
-	Version   string            `json:"Version"`
-	ID        string            `json:"Id"`
-	Statement []json.RawMessage `json:"Statement"`
-}
-
 func (a *API) addPermission(ctx context.Context, c *call) (any, error) {
 	name, err := a.queue(c)
 	if err != nil {
@@ -123,20 +115,14 @@ func (a *API) removePermission(ctx context.Context, c *call) (any, error) {
 
 // permissionDoc reads the queue's policy for AddPermission/RemovePermission,
 // with the Sid of each statement.
-func (a *API) permissionDoc(ctx context.Context, arn string) (permissionPolicy, []string, error) {
-	doc := permissionPolicy{Version: "2012-10-17", ID: arn + "/SQSDefaultPolicy"}
+func (a *API) permissionDoc(ctx context.Context, arn string) (ferry.PolicyDocument, []string, error) {
 	cur, err := a.meta.Policy(ctx, arn)
-	if err != nil || cur == "" {
-		return doc, nil, err
+	if err != nil {
+		return ferry.PolicyDocument{}, nil, err
 	}
-	if err := json.Unmarshal([]byte(cur), &doc); err != nil {
+	doc, sids, err := ferry.ParsePolicy(cur, ferry.PolicyDocument{Version: "2012-10-17", ID: arn + "/SQSDefaultPolicy"})
+	if err != nil {
 		return doc, nil, ferry.Wrap(ferry.EINVALID, err, "the queue's Policy is not a policy document AddPermission can edit")
-	}
-	sids := make([]string, len(doc.Statement))
-	for i, st := range doc.Statement {
-		var s struct{ Sid string }
-		_ = json.Unmarshal(st, &s)
-		sids[i] = s.Sid
 	}
 	return doc, sids, nil
 }
