@@ -18,12 +18,7 @@ const casAttempts = 16
 // CreateFunction stores fn only if no function has its name: ECONFLICT
 // otherwise, decided by the bucket, so two nodes cannot both create it.
 func (s *Store) CreateFunction(ctx context.Context, fn *ferry.Function) error {
-	if err := fn.Validate(); err != nil {
-		return err
-	}
-	c := *fn
-	c.Modified = s.now().UTC()
-	b, err := json.Marshal(&c)
+	c, b, err := s.encode(fn)
 	if err != nil {
 		return err
 	}

@@ -135,12 +135,7 @@ func (s *Store) GetFunction(_ context.Context, name string) (*ferry.Function, er
 
 // PutFunction validates and stores fn, stamping Modified.
 func (s *Store) PutFunction(ctx context.Context, fn *ferry.Function) error {
-	if err := fn.Validate(); err != nil {
-		return err
-	}
-	c := *fn
-	c.Modified = s.now().UTC()
-	b, err := json.Marshal(&c)
+	c, b, err := s.encode(fn)
 	if err != nil {
 		return err
 	}
@@ -151,6 +146,18 @@ func (s *Store) PutFunction(ctx context.Context, fn *ferry.Function) error {
 	s.apply(localEntry{key: c.Name, val: b, rev: rev, op: jetstream.KeyValuePut})
 	fn.Modified = c.Modified
 	return nil
+}
+
+// encode validates fn and returns a copy stamped Modified now, and its
+// stored form.
+func (s *Store) encode(fn *ferry.Function) (ferry.Function, []byte, error) {
+	if err := fn.Validate(); err != nil {
+		return ferry.Function{}, nil, err
+	}
+	c := *fn
+	c.Modified = s.now().UTC()
+	b, err := json.Marshal(&c)
+	return c, b, err
 }
 
 // DeleteFunction removes a function. ENOTFOUND if it does not exist.
